@@ -3,8 +3,11 @@
  */
 #include "json_reply.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "workers.h"
 
 int json_reply(struct mg_connection *conn, int status, const cJSON *body,
                const char *const extra_headers[])
@@ -19,8 +22,17 @@ int json_reply(struct mg_connection *conn, int status, const cJSON *body,
     mg_response_header_add(conn, "Content-Length", length_text, -1);
     for (size_t i = 0; extra_headers != NULL && extra_headers[i] != NULL; i += 2)
         mg_response_header_add(conn, extra_headers[i], extra_headers[i + 1], -1);
+    /* Callers may be queueing for a worker thread: close this
+     * connection after the reply, to free its worker (see workers.h). civetweb
+     * then writes "Connection: close" itself. */
+    if (workers_saturated())
+        mg_disable_connection_keep_alive(conn);
     mg_response_header_send(conn);
-    if (length > 0)
+    /* A reply to HEAD has the headers of the GET reply, Content-Length included,
+     * but no body: bytes sent anyway would be read as the start of the next reply
+     * on a keep-alive connection. */
+    bool is_head = strcmp(mg_get_request_info(conn)->request_method, "HEAD") == 0;
+    if (length > 0 && !is_head)
         mg_write(conn, text, length);
     cJSON_free(text);
     return status;

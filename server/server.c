@@ -9,21 +9,33 @@
  * Ctrl-C or SIGTERM stops it cleanly: no new connections, calls in flight are
  * answered, exit 0.
  *
- * The routes live in their own files (say_hi.c); this file is the plumbing:
- * options, starting civetweb, and shutting it down.
+ * The routes live in their own files (say_hi.c, then FirecREST's firecrest*.c),
+ * and every reply goes out through json_reply.c. This file is the plumbing:
+ * options, starting civetweb, the access log (access_log.c), the worker count
+ * (workers.c), and shutting down.
  */
+#include <arpa/inet.h>
 #include <civetweb.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "access_log.h"
 #include "firecrest.h"
 #include "json_reply.h"
 #include "numbers.h"
 #include "say_hi.h"
+#include "workers.h"
 
 /*
  * Enough workers that 1000 concurrent say-hi calls are all served at once (one
@@ -134,14 +146,6 @@ static int parse_options(int argc, char **argv, struct server_options *options)
     return -1;
 }
 
-/* civetweb calls this once per request it served, with a ready-made log line. */
-static int on_access_logged(const struct mg_connection *conn, const char *line)
-{
-    (void)conn;
-    fprintf(stderr, "%s\n", line);
-    return 1; /* handled: civetweb writes nothing more */
-}
-
 /* civetweb's own error messages (a port in use, say) go to stderr too. */
 static int on_civetweb_message(const struct mg_connection *conn, const char *message)
 {
@@ -155,6 +159,61 @@ static int on_unknown_path(struct mg_connection *conn, void *unused)
 {
     (void)unused;
     return json_error(conn, 404, "no such endpoint: try GET /say-hi, GET /stats or FirecREST's /status/systems", NULL);
+}
+
+/*
+ * mg_stop() sets civetweb's stop flag and waits until every thread has seen it.
+ * The accept thread looks at the flag only between poll()s of up to 2 s on the
+ * listening socket, so Ctrl-C would take up to 2 s to end the server. Instead
+ * mg_stop() runs on a helper thread while we knock on our own port (connect,
+ * close) every 10 ms: a knock wakes the accept thread, and the first one after
+ * the flag is set lets it quit at once.
+ * (A worker waiting on an idle keep-alive connection polls the same way; no knock
+ * reaches it, so a client holding a connection open can still add up to 2 s.)
+ */
+struct civetweb_stop {
+    struct mg_context *context;
+    atomic_bool done;
+};
+
+static void *run_mg_stop(void *stop_data)
+{
+    struct civetweb_stop *stop = stop_data;
+    mg_stop(stop->context);
+    atomic_store(&stop->done, true);
+    return NULL;
+}
+
+static void knock_on_port(int port)
+{
+    int knock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (knock < 0)
+        return;
+    struct sockaddr_in address = {
+        .sin_family = AF_INET,
+        .sin_port = htons((uint16_t)port),
+        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    };
+    /* Refused once civetweb has closed its port: the knock is no longer needed. */
+    connect(knock, (const struct sockaddr *)&address, sizeof address);
+    close(knock);
+}
+
+static void stop_civetweb(struct mg_context *context, int port)
+{
+    struct civetweb_stop stop = {.context = context};
+    atomic_init(&stop.done, false);
+    pthread_t helper;
+    if (pthread_create(&helper, NULL, run_mg_stop, &stop) != 0) {
+        mg_stop(context); /* no thread to spare: stop the slow way */
+        return;
+    }
+    const struct timespec pause = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+    while (!atomic_load(&stop.done)) {
+        knock_on_port(port);
+        nanosleep(&pause, NULL);
+    }
+    pthread_join(helper, NULL);
 }
 
 int main(int argc, char **argv)
@@ -199,18 +258,21 @@ int main(int argc, char **argv)
         "listen_backlog", "4096",
         "connection_queue", "4096",
         /* Keep-alive: a client may send its next call on the same connection,
-         * sparing a TCP handshake per call. */
+         * sparing a TCP handshake per call. An idle connection keeps its worker
+         * thread meanwhile; workers.h says what we do when threads run short. */
         "enable_keep_alive", "yes",
         "keep_alive_timeout_ms", "10000",
-        /* civetweb writes the headers and the body separately. Without TCP_NODELAY,
-         * Nagle's algorithm holds the body back until the client's delayed ACK
-         * (~40 ms): a keep-alive client would see every call take 40 ms longer. */
+        /* civetweb sends a reply in several small writes (the status line, each
+         * header, the body). Without TCP_NODELAY, Nagle's algorithm holds all but
+         * the first back until the client's delayed ACK (~40 ms): a keep-alive
+         * client would see every call take 40 ms longer. */
         "tcp_nodelay", "1",
         NULL,
     };
     struct mg_callbacks callbacks = {.log_message = on_civetweb_message};
+    workers_track(&callbacks, options.threads);
     if (!options.quiet)
-        callbacks.log_access = on_access_logged;
+        access_log_enable(&callbacks);
 
     mg_init_library(0);
     struct mg_context *context = mg_start(&callbacks, NULL, civetweb_options);
@@ -247,7 +309,7 @@ int main(int argc, char **argv)
 
     /* Answer the sleeping calls first: mg_stop waits for every worker to return. */
     say_hi_shut_down(&say_hi);
-    mg_stop(context);
+    stop_civetweb(context, port.port);
     mg_exit_library();
     firecrest_stop(&firecrest);
     say_hi_destroy(&say_hi);
