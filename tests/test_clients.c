@@ -132,6 +132,30 @@ Test(clients, mini_concurrency_caps_the_calls_in_flight)
     assert_concurrency_caps_calls_in_flight("mini_client", "mini");
 }
 
+/*
+ * More calls than the server has threads: they are served in waves of 4. An idle
+ * keep-alive connection holds a civetweb worker, so the server must close its
+ * connections while callers queue for a worker; otherwise the second wave would
+ * wait out the keep-alive timeout (10 s) and hit the client's 5 s limit.
+ */
+Test(clients, calls_beyond_the_server_threads_are_served_in_waves)
+{
+    struct server_process server;
+    server_start(&server, (const char *const[]){"--delay-ms", "100", "--threads", "4", NULL});
+    char url[128];
+    say_hi_url(url, sizeof url, &server);
+    struct process_result result;
+    cJSON *summary = run_client("client_async", url,
+                                (const char *const[]){"--number", "12", "--timeout-ms", "5000", NULL},
+                                &result);
+    cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
+    assert_summary(summary, "async", 12, 12);
+    cr_assert_eq(max_in_flight(&server), 4, "4 worker threads serve at most 4 calls at once");
+    cJSON_Delete(summary);
+    process_result_free(&result);
+    server_stop(&server);
+}
+
 /* 5 starts per second, 100 ms each: a call has long ended when the next begins
  * (200 ms later), so even a slow machine sees at most two overlap; all six would
  * without --rate. */

@@ -179,6 +179,42 @@ Test(server, keep_alive_for_http_1_0_clients_that_ask_for_it)
     assert_connection_reused(CURL_HTTP_VERSION_1_0, "Connection: keep-alive");
 }
 
+/* A reply to HEAD has no body, even an error's (say-hi takes GET only: 405).
+ * Bytes sent after its headers would be read as the start of the next reply on
+ * the same connection: libcurl would drop the connection, and the GET below
+ * would need a new one. */
+Test(server, head_has_no_body_and_keeps_the_connection_usable)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/say-hi?delay_ms=0", server.base_url);
+    CURL *easy = curl_easy_init();
+    struct reply_body body = {calloc(1, 1), 0};
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT, 10L);
+    cr_assert_eq(curl_easy_perform(easy), CURLE_OK);
+    long status = 0;
+    curl_off_t length = -1;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+    cr_assert_eq(status, 405);
+    cr_assert_gt(length, 0, "HEAD must announce the Content-Length a GET would get");
+
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 0L);
+    curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, reply_body_append);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+    cr_assert_eq(curl_easy_perform(easy), CURLE_OK);
+    long new_connections = -1;
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &new_connections);
+    curl_easy_cleanup(easy);
+    cJSON *json = cJSON_Parse(body.bytes);
+    free(body.bytes);
+    cr_assert_eq(new_connections, 0, "the GET after HEAD could not reuse the connection");
+    cr_assert(cJSON_IsString(cJSON_GetObjectItem(json, "message")));
+    cJSON_Delete(json);
+}
+
 struct long_call {
     char url[256];
     CURLcode outcome;
