@@ -3,16 +3,12 @@
  * them, against a real server. Concurrency is read from the server's /stats,
  * never guessed from timings.
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "bad_peer.h"
 #include "support.h"
 
 /* Every client of the kit: program and the name its JSON summary gives. */
@@ -195,18 +191,6 @@ Test(clients, a_server_error_is_a_counted_failure)
     server_stop(&server);
 }
 
-/* A port nobody listens on: bind one, note it, close it. */
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    cr_assert(bind(fd, (struct sockaddr *)&address, sizeof address) == 0);
-    getsockname(fd, (struct sockaddr *)&address, &length);
-    close(fd);
-    return ntohs(address.sin_port);
-}
-
 static int count_lines(const char *text)
 {
     int lines = 0;
@@ -296,47 +280,6 @@ Test(clients, help_exits_0_and_documents_the_options)
 
 /* --- a peer that misbehaves: answers nonsense, or hangs up ------------------ */
 
-struct bad_peer {
-    int listener;
-    int port;
-    const char *reply; /* what it sends to every connection, then hangs up */
-    pthread_t thread;
-};
-
-static void *serve_badly(void *peer_ptr)
-{
-    struct bad_peer *peer = peer_ptr;
-    for (;;) {
-        int connection = accept(peer->listener, NULL, NULL);
-        if (connection < 0)
-            return NULL; /* the test shut the listener down */
-        char request[2048];
-        if (read(connection, request, sizeof request) > 0 && peer->reply[0] != '\0')
-            (void)!write(connection, peer->reply, strlen(peer->reply));
-        close(connection);
-    }
-}
-
-static void bad_peer_start(struct bad_peer *peer, const char *reply)
-{
-    peer->reply = reply;
-    peer->listener = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    cr_assert(bind(peer->listener, (struct sockaddr *)&address, sizeof address) == 0);
-    cr_assert(listen(peer->listener, 64) == 0);
-    getsockname(peer->listener, (struct sockaddr *)&address, &length);
-    peer->port = ntohs(address.sin_port);
-    pthread_create(&peer->thread, NULL, serve_badly, peer);
-}
-
-static void bad_peer_stop(struct bad_peer *peer)
-{
-    shutdown(peer->listener, SHUT_RDWR); /* wakes accept() with an error */
-    pthread_join(peer->thread, NULL);
-    close(peer->listener);
-}
-
 static const char *const bad_replies[] = {
     "",                                                            /* hangs up at once */
     "garbage\r\n\r\n",                                             /* not HTTP */
@@ -348,7 +291,7 @@ Test(clients, a_misbehaving_server_is_a_failure_never_a_crash_or_hang)
 {
     for (size_t r = 0; r < sizeof bad_replies / sizeof bad_replies[0]; r++) {
         struct bad_peer peer;
-        bad_peer_start(&peer, bad_replies[r]);
+        bad_peer_start(&peer, SEND_THEN_CLOSE, bad_replies[r], strlen(bad_replies[r]));
         char url[128];
         snprintf(url, sizeof url, "http://127.0.0.1:%d/say-hi", peer.port);
         for (int c = 0; c < CLIENT_COUNT; c++) {

@@ -8,17 +8,13 @@
  *                 this file runs on a thread: it hangs up, resets, sends garbage,
  *                 cuts a reply short, or never answers.
  */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "bad_peer.h"
 #include "support.h"
 
 static double seconds_now(void)
@@ -268,18 +264,6 @@ Test(mini_client, a_query_and_localhost_work)
     server_stop(&server);
 }
 
-/* A port nobody listens on: bind one, note it, close it. */
-static int closed_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    cr_assert(bind(fd, (struct sockaddr *)&address, sizeof address) == 0);
-    getsockname(fd, (struct sockaddr *)&address, &length);
-    close(fd);
-    return ntohs(address.sin_port);
-}
-
 Test(mini_client, a_dead_server_is_one_clear_line_and_exit_1)
 {
     char url[128];
@@ -336,70 +320,6 @@ Test(mini_client, help_documents_concurrency_but_not_rate)
 
 /* --- mini_client against a misbehaving peer --------------------------------------- */
 
-/* How the peer treats each connection, once it has read the request. */
-enum peer_manner {
-    SEND_THEN_CLOSE,      /* send `reply`, close */
-    SEND_THEN_RESET,      /* send `reply`, then reset the connection (RST) */
-    SEND_THEN_HOLD,       /* send `reply`, keep the connection open until the client closes */
-};
-
-struct bad_peer {
-    int listener;
-    int port;
-    enum peer_manner manner;
-    const char *reply;
-    size_t reply_length;
-    pthread_t thread;
-};
-
-/* Serves one connection at a time until the test shuts the listener down. */
-static void *serve_badly(void *peer_ptr)
-{
-    struct bad_peer *peer = peer_ptr;
-    for (;;) {
-        int connection = accept(peer->listener, NULL, NULL);
-        if (connection < 0)
-            return NULL;
-        char request[2048];
-        if (read(connection, request, sizeof request) > 0) {
-            for (size_t sent = 0; sent < peer->reply_length;) {
-                ssize_t n = send(connection, peer->reply + sent, peer->reply_length - sent, MSG_NOSIGNAL);
-                if (n <= 0)
-                    break; /* the client gave up on us */
-                sent += (size_t)n;
-            }
-        }
-        if (peer->manner == SEND_THEN_RESET) {
-            struct linger reset = {.l_onoff = 1, .l_linger = 0}; /* close() then sends RST */
-            setsockopt(connection, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-        } else if (peer->manner == SEND_THEN_HOLD) {
-            while (read(connection, request, sizeof request) > 0)
-                continue; /* until the client closes */
-        }
-        close(connection);
-    }
-}
-
-static void bad_peer_start(struct bad_peer *peer, enum peer_manner manner, const char *reply, size_t reply_length)
-{
-    *peer = (struct bad_peer){.manner = manner, .reply = reply, .reply_length = reply_length};
-    peer->listener = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t length = sizeof address;
-    cr_assert(bind(peer->listener, (struct sockaddr *)&address, sizeof address) == 0);
-    cr_assert(listen(peer->listener, 64) == 0);
-    getsockname(peer->listener, (struct sockaddr *)&address, &length);
-    peer->port = ntohs(address.sin_port);
-    cr_assert(pthread_create(&peer->thread, NULL, serve_badly, peer) == 0);
-}
-
-static void bad_peer_stop(struct bad_peer *peer)
-{
-    shutdown(peer->listener, SHUT_RDWR); /* wakes accept() with an error */
-    pthread_join(peer->thread, NULL);
-    close(peer->listener);
-}
-
 /*
  * Three calls to a peer that answers with `reply` in the given manner: each call
  * must count as a failure (or a success, if `expect_ok`), stderr must give the
@@ -424,8 +344,6 @@ static void assert_against_peer(enum peer_manner manner, const char *reply, size
     process_result_free(&result);
     bad_peer_stop(&peer);
 }
-
-#define REPLY(text) text, sizeof text - 1
 
 Test(mini_client, a_peer_that_hangs_up_at_once)
 {
