@@ -206,6 +206,8 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
     }
     if (strcmp(request->request_method, "POST") != 0 && strcmp(request->request_method, "PUT") != 0)
         return json_error(conn, 405, "an upload URL takes POST", (const char *const[]){"Allow", "POST", NULL});
+    if (!multipart_is_form(conn))
+        return json_error(conn, 400, "expected a multipart form with the file as 'file'", NULL);
     /* Into an existing directory: under the name the client's file has. */
     char destination[PATH_MAX];
     const char *task_source = NULL;

@@ -3,8 +3,14 @@
  */
 #include "multipart.h"
 
-#include <civetweb.h>
 #include <stdio.h>
+#include <strings.h>
+
+bool multipart_is_form(const struct mg_connection *conn)
+{
+    const char *type = mg_get_header(conn, "Content-Type");
+    return type != NULL && strncasecmp(type, "multipart/form-data;", 20) == 0;
+}
 
 const char *multipart_field_name(struct multipart_field *field, const char *key)
 {

@@ -2,14 +2,25 @@
  * multipart.h - what every multipart upload handler of the server needs from
  * civetweb's form parser (mg_handle_form_request).
  *
- * A trap worth knowing: civetweb names a field only with its FIRST piece of
- * data; the pieces after it come with an empty name. A handler that checks the
- * name of every piece silently cuts each upload after the first few kilobytes.
+ * Two traps worth knowing:
+ * - civetweb names a field only with its FIRST piece of data; the pieces after it
+ *   come with an empty name. A handler that checks the name of every piece
+ *   silently cuts each upload after the first few kilobytes.
+ * - mg_handle_form_request() also takes url-encoded bodies, and bodies with no
+ *   Content-Type at all. Its url-encoded reader (civetweb 1.15) loops for ever,
+ *   holding a worker thread at full CPU and keeping the server from stopping, on
+ *   a body with a NUL byte after an '='. Random requests found it. So the server
+ *   hands it multipart bodies only: check multipart_is_form() first.
  */
 #ifndef MULTIPART_H
 #define MULTIPART_H
 
+#include <civetweb.h>
+#include <stdbool.h>
 #include <stddef.h>
+
+/* True when the request's body is a multipart form (multipart/form-data; boundary=...). */
+bool multipart_is_form(const struct mg_connection *conn);
 
 /* The field whose data is arriving, remembered across its pieces. */
 struct multipart_field {

@@ -82,6 +82,22 @@ void call_api_with_header(struct reply *reply, const char *method, const char *p
     perform(easy, headers, reply, path);
 }
 
+void post_raw_body(struct reply *reply, const char *path, const char *content_type, const char *body,
+                   size_t length)
+{
+    struct curl_slist *headers;
+    CURL *easy = new_handle(reply, path, &headers, "cluster", token);
+    char type_header[256];
+    /* "Content-Type:" with nothing after it: libcurl then sends no such header. */
+    snprintf(type_header, sizeof type_header, "Content-Type:%s%s", content_type != NULL ? " " : "",
+             content_type != NULL ? content_type : "");
+    headers = curl_slist_append(headers, type_header);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, (long)length);
+    perform(easy, headers, reply, path);
+}
+
 void reply_free(struct reply *reply)
 {
     free(reply->raw.bytes);

@@ -37,6 +37,10 @@ void call_api(struct reply *reply, const char *method, const char *path, const c
 /* The same with one more header line ("X-Task-Id: ..."). */
 void call_api_with_header(struct reply *reply, const char *method, const char *path, const char *system,
                           const char *form, const char *bearer, const char *extra_header);
+/* POST `length` raw bytes (NULs allowed) to `path` as test_user on "cluster", with
+ * this Content-Type (NULL: no Content-Type header at all). */
+void post_raw_body(struct reply *reply, const char *path, const char *content_type, const char *body,
+                   size_t length);
 void reply_free(struct reply *reply);
 bool has_header(const struct reply *reply, const char *name);
 

@@ -276,6 +276,28 @@ Test(firecrest, upload_stores_the_file_and_refuses_oversize)
     cr_assert_neq(access(outside, F_OK), 0, "the upload escaped its directory");
 }
 
+/*
+ * An upload whose body is not a multipart form is a 400, whatever is in it. The
+ * body here is one civetweb's url-encoded form reader never finishes (a NUL byte
+ * after an '='): handed to it, the call would hang and a worker spin for ever.
+ */
+Test(firecrest, an_upload_that_is_not_a_multipart_form_is_400)
+{
+    static const char poison[] = "targetPath=\0/home/test_user";
+    const char *const paths[] = {"/utilities/upload", "/compute/jobs/upload"};
+    const char *const types[] = {"application/x-www-form-urlencoded", "application/octet-stream", NULL};
+    for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+            struct reply reply;
+            post_raw_body(&reply, paths[p], types[t], poison, sizeof poison - 1);
+            cr_assert_eq(reply.status, 400, "%s as %s: HTTP %ld %s", paths[p], types[t] ? types[t] : "(no type)",
+                         reply.status, reply.body);
+            cr_assert(cJSON_IsObject(reply.json), "%s: no JSON error", paths[p]);
+            reply_free(&reply);
+        }
+    }
+}
+
 /* --- the sandbox: nothing of the host is ever read, listed or written -------------- */
 
 Test(firecrest, no_path_parameter_can_leave_the_sandbox)

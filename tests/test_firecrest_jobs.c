@@ -273,6 +273,13 @@ Test(firecrest_jobs, external_upload_round_trip_runs_the_given_command)
     const char *command = string_of(message, "command");
     cr_assert(strstr(command, "curl") == command);
     cr_assert(cJSON_IsObject(cJSON_GetObjectItem(message, "parameters")));
+    /* A body that is not a multipart form is refused, and leaves the URL usable. */
+    const char *url = string_of(cJSON_GetObjectItem(message, "parameters"), "url");
+    cr_assert(strncmp(url, server.base_url, strlen(server.base_url)) == 0, "%s", url);
+    static const char poison[] = "file=\0x";
+    post_raw_body(&reply, url + strlen(server.base_url), NULL, poison, sizeof poison - 1);
+    cr_assert_eq(reply.status, 400, "HTTP %ld %s", reply.status, reply.body);
+    reply_free(&reply);
     char quiet[2048];
     snprintf(quiet, sizeof quiet, "%s > /dev/null", command);
     cr_assert_eq(system(quiet), 0, "the upload command failed: %s", command);
