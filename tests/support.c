@@ -145,19 +145,20 @@ static int wait_bounded(pid_t pid, double deadline)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-void server_start(struct server_process *server, const char *const extra_args[])
+/* Start the server, quiet or with its access log on a pipe (server->log). */
+static void start_server_process(struct server_process *server, const char *const extra_args[], bool logged)
 {
     const char *args[48] = {"--port", "0", "--quiet"};
-    size_t count = 3;
+    size_t count = logged ? 2 : 3;
     for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL; i++) {
         cr_assert(count < 47, "too many server arguments");
         args[count++] = extra_args[i];
     }
     args[count] = NULL;
 
-    int out;
-    *server = (struct server_process){0};
-    pid_t pid = spawn_program("server", args, &out, NULL);
+    int out, log = -1;
+    *server = (struct server_process){.log = -1};
+    pid_t pid = spawn_program("server", args, &out, logged ? &log : NULL);
     /* Read the one ready line. Byte by byte: it is short, and nothing past the
      * newline must be swallowed. */
     char line[128];
@@ -177,13 +178,26 @@ void server_start(struct server_process *server, const char *const extra_args[])
     char rest;
     if (sscanf(line, "listening on http://127.0.0.1:%d%c", &port, &rest) != 1 || port <= 0 ||
         port > 65535) {
+        if (log >= 0)
+            close(log);
         int exit_code = wait_bounded(pid, 0); /* kills it if it is still running */
         cr_assert_fail("%s did not say where it listens (exit %d); its stdout: '%s'",
                        bin_path("server"), exit_code, line);
     }
     server->pid = pid;
     server->port = port;
+    server->log = log;
     snprintf(server->base_url, sizeof server->base_url, "http://127.0.0.1:%d", port);
+}
+
+void server_start(struct server_process *server, const char *const extra_args[])
+{
+    start_server_process(server, extra_args, false);
+}
+
+void server_start_logged(struct server_process *server, const char *const extra_args[])
+{
+    start_server_process(server, extra_args, true);
 }
 
 void server_stop(struct server_process *server)
@@ -214,6 +228,21 @@ static bool drain(int fd, char **buffer, size_t *length)
     *length += (size_t)got;
     (*buffer)[*length] = '\0';
     return true;
+}
+
+char *server_stop_and_read_log(struct server_process *server)
+{
+    int log = server->log;
+    server->log = -1;
+    server_stop(server);
+    char *text = NULL;
+    size_t length = 0;
+    /* The server has exited: its end of the pipe is closed, so this read ends. */
+    while (log >= 0 && drain(log, &text, &length))
+        continue;
+    if (log >= 0)
+        close(log);
+    return text != NULL ? text : calloc(1, 1);
 }
 
 void run_program(struct process_result *result, const char *program,

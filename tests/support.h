@@ -22,6 +22,7 @@ struct server_process {
     pid_t pid;
     int port;
     char base_url[64]; /* "http://127.0.0.1:PORT" */
+    int log;           /* server_start_logged(): the read end of its stderr; else -1 */
 };
 
 /*
@@ -33,6 +34,12 @@ void server_start(struct server_process *server, const char *const extra_args[])
 
 /* SIGTERM, wait (bounded) for exit, and assert it exited 0. */
 void server_stop(struct server_process *server);
+
+/* The same server without --quiet: its access log goes to a pipe, read back by
+ * server_stop_and_read_log() (malloc'd). For short tests only: nobody reads the
+ * pipe meanwhile, and a full pipe would stall the server's logging. */
+void server_start_logged(struct server_process *server, const char *const extra_args[]);
+char *server_stop_and_read_log(struct server_process *server);
 
 struct process_result {
     int exit_code; /* the exit status, or 128+signal when killed */

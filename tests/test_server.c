@@ -269,6 +269,31 @@ Test(server, sigterm_answers_calls_in_flight_and_exits_0)
 /* Command-line behaviour: no server of our own needed for these. */
 TestSuite(server_cli, .timeout = 30);
 
+/* Without --quiet, each request is one line: method, URI, status, time taken. */
+Test(server_cli, the_access_log_has_a_line_per_request_with_its_time)
+{
+    struct server_process logged;
+    server_start_logged(&logged, (const char *const[]){"--threads", "8", NULL});
+    char url[160];
+    long status;
+    snprintf(url, sizeof url, "%s/say-hi?delay_ms=50", logged.base_url);
+    free(http_request("GET", url, &status));
+    cr_assert_eq(status, 200);
+    snprintf(url, sizeof url, "%s/no-such-page", logged.base_url);
+    free(http_request("GET", url, &status));
+    cr_assert_eq(status, 404);
+    char *log = server_stop_and_read_log(&logged);
+
+    double took_ms = 0;
+    const char *say_hi = strstr(log, "GET /say-hi?delay_ms=50 200 ");
+    cr_assert(say_hi != NULL && sscanf(say_hi, "GET /say-hi?delay_ms=50 200 %lf ms", &took_ms) == 1,
+              "no say-hi line in the log:\n%s", log);
+    cr_assert_geq(took_ms, 50, "the say-hi call waited 50 ms, the log says %.1f ms", took_ms);
+    cr_assert(strstr(log, "GET /no-such-page 404 ") != NULL, "no 404 line in the log:\n%s", log);
+    cr_assert(strstr(log, "SIGTERM received") != NULL, "the stop is not logged:\n%s", log);
+    free(log);
+}
+
 Test(server_cli, help_exits_0_and_lists_the_options)
 {
     struct process_result result;
