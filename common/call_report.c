@@ -45,6 +45,7 @@ void tally_start(struct run_tally *tally, const char *client, const char *progra
         .program = program,
         .options = options,
         .started_at = monotonic_seconds(),
+        .progress_wanted = !options->verbose && isatty(STDERR_FILENO),
     };
 }
 
@@ -59,7 +60,7 @@ static void clear_progress(struct run_tally *tally)
 
 static void draw_progress(struct run_tally *tally)
 {
-    if (tally->options->verbose || !isatty(STDERR_FILENO))
+    if (!tally->progress_wanted)
         return;
     double now = monotonic_seconds();
     if (now - tally->started_at < PROGRESS_AFTER_SECONDS ||

@@ -33,6 +33,7 @@ struct run_tally {
     double started_at;    /* monotonic_seconds() when the run began */
     long failures_listed; /* failure lines printed so far (capped to keep stderr readable) */
     bool told_unreachable;
+    bool progress_wanted;  /* stderr is a terminal and not --verbose (asked once: a system call) */
     bool progress_visible; /* a progress bar is on the terminal and must be cleared */
     double progress_drawn_at;
 };
