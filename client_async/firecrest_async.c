@@ -216,12 +216,14 @@ static void request_start(struct program *program, struct request *request, cons
  * --poll-ms) goes ahead; merged, it takes the jobs' other waiting polls along.
  * Measured with 100 jobs (make bench): polls always first 48 s (submissions
  * starve), never 16.9 s, ahead after 1 pause 16.1 s, after 2 pauses 15.3 s.
+ * And never sooner than 10 of the lane's slots, so that polls take at most about
+ * one slot in five even with --poll-ms 0 (30 jobs: 16 s without this floor, 4.9 s).
  */
 static struct waiting **next_in_line(const struct program *program, struct lane *lane)
 {
     if (lane->head->kind != SUBMIT)
         return &lane->head;
-    double overdue_after_s = 2.0 * (double)program->options.poll_ms / 1000.0;
+    double overdue_after_s = fmax(2.0 * (double)program->options.poll_ms / 1000.0, 10 * lane->interval_s);
     double now = monotonic_seconds();
     for (struct waiting **link = &lane->head; *link != NULL; link = &(*link)->next)
         if ((*link)->kind != SUBMIT && now - (*link)->since >= overdue_after_s)

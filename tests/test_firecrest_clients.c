@@ -194,22 +194,31 @@ Test(firecrest_clients, async_merges_the_jobs_polls, .timeout = 90)
 }
 
 /*
- * Submissions and polls share the compute lane. 20 submissions, one every 0.2 s,
- * keep it busy for 4 s, while job 0 is done in well under 1 s: its polls must not
- * wait behind every submission, so its output is read before job 19 is submitted
- * (otherwise every output read would queue up at the end of the run).
+ * Submissions and polls share the compute lane. 40 submissions, one every 0.12 s,
+ * keep it busy for about 5 s, while job 0 is done in well under 1 s: its polls
+ * must not wait behind every submission (at most 10 slots each here: 1.2 s), so
+ * its output is read before job 39 is submitted (otherwise every output read
+ * would queue up at the end of the run). Nor may polls crowd the submissions out,
+ * even when a job polls without pause (--poll-ms 0).
  */
 Test(firecrest_clients, async_polls_are_not_starved_by_submissions, .timeout = 90)
 {
     struct server_process server;
     server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "100", NULL});
     struct process_result result;
-    cJSON *summary = run_async(&server, (const char *const[]){"--jobs", "20", "--rate", "compute=0.2", NULL}, &result);
+    cJSON *summary = run_async(&server, (const char *const[]){"--jobs", "40", "--rate", "compute=0.12", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     const char *first_output = strstr(result.err, "0: job output: 0\n");
-    const char *last_submission = strstr(result.err, "19: Submitted job with jobid");
+    const char *last_submission = strstr(result.err, "39: Submitted job with jobid");
     cr_assert(first_output != NULL && last_submission != NULL, "log: %s", result.err);
-    cr_assert_lt(first_output, last_submission, "job 0's polls waited behind all 20 submissions:\n%s", result.err);
+    cr_assert_lt(first_output, last_submission, "job 0's polls waited behind all 40 submissions:\n%s", result.err);
+    cJSON_Delete(summary);
+    process_result_free(&result);
+
+    summary = run_async(&server, (const char *const[]){"--jobs", "30", "--poll-ms", "0", NULL}, &result);
+    cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
+    double polls = requests_to(summary, "compute") - 30 /* the submissions */;
+    cr_assert_lt(polls, 30, "%.0f compute polls for 30 jobs: polls crowded the submissions out", polls);
     cJSON_Delete(summary);
     process_result_free(&result);
     server_stop(&server);
