@@ -376,8 +376,7 @@ static int on_compute(struct mg_connection *conn, void *firecrest_ptr)
         struct script_upload upload = {0};
         struct mg_form_data_handler handler = {.field_found = multipart_get_every_field, .field_get = on_script_data,
                                                .user_data = &upload};
-        if (multipart_is_form(conn))   /* no other body reaches civetweb's parser: multipart.h */
-            mg_handle_form_request(conn, &handler);
+        multipart_read_form(conn, &handler);
         if (upload.too_big)
             snprintf(error, sizeof error, "the batch script is larger than 1 MB");
         else if (upload.script == NULL)

@@ -206,7 +206,7 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
     }
     if (strcmp(request->request_method, "POST") != 0 && strcmp(request->request_method, "PUT") != 0)
         return json_error(conn, 405, "an upload URL takes POST", (const char *const[]){"Allow", "POST", NULL});
-    if (!multipart_is_form(conn))
+    if (!multipart_is_form(conn))   /* before the target file is opened (and truncated) */
         return json_error(conn, 400, "expected a multipart form with the file as 'file'", NULL);
     /* Into an existing directory: under the name the client's file has. */
     char destination[PATH_MAX];
@@ -228,7 +228,7 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
         return json_error(conn, 400, "the upload's target path is not writable", NULL);
     struct mg_form_data_handler handler = {.field_found = multipart_get_every_field, .field_get = on_object_data,
                                            .user_data = &upload};
-    mg_handle_form_request(conn, &handler);
+    multipart_read_form(conn, &handler);
     close(upload.fd);
 
     pthread_mutex_lock(&firecrest->state_lock);

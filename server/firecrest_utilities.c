@@ -494,12 +494,10 @@ static int on_form_data(const char *key, const char *value, size_t length, void 
 
 static int utility_upload(struct firecrest_call *call)
 {
-    if (!multipart_is_form(call->conn))
-        return firecrest_error(call->conn, 400, "X-Error", "expected multipart form with 'file' and 'targetPath'");
     struct upload upload = {.call = call, .fd = -1};
     struct mg_form_data_handler handler = {.field_found = on_form_field, .field_get = on_form_data,
                                            .user_data = &upload};
-    int fields = mg_handle_form_request(call->conn, &handler);
+    int fields = multipart_read_form(call->conn, &handler);
     if (upload.fd >= 0)
         close(upload.fd);
     if (upload.error == EFBIG)

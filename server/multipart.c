@@ -12,6 +12,13 @@ bool multipart_is_form(const struct mg_connection *conn)
     return type != NULL && strncasecmp(type, "multipart/form-data;", 20) == 0;
 }
 
+int multipart_read_form(struct mg_connection *conn, struct mg_form_data_handler *handler)
+{
+    if (!multipart_is_form(conn))
+        return -1;
+    return mg_handle_form_request(conn, handler);
+}
+
 const char *multipart_field_name(struct multipart_field *field, const char *key)
 {
     if (key[0] != '\0')

@@ -10,7 +10,7 @@
  *   Content-Type at all. Its url-encoded reader (civetweb 1.15) loops for ever,
  *   holding a worker thread at full CPU and keeping the server from stopping, on
  *   a body with a NUL byte after an '='. Random requests found it. So the server
- *   hands it multipart bodies only: check multipart_is_form() first.
+ *   never calls it directly: multipart_read_form() hands it multipart bodies only.
  */
 #ifndef MULTIPART_H
 #define MULTIPART_H
@@ -21,6 +21,10 @@
 
 /* True when the request's body is a multipart form (multipart/form-data; boundary=...). */
 bool multipart_is_form(const struct mg_connection *conn);
+
+/* mg_handle_form_request() for a multipart body: the number of fields read, or
+ * -1 without reading anything when the body is not a multipart form. */
+int multipart_read_form(struct mg_connection *conn, struct mg_form_data_handler *handler);
 
 /* The field whose data is arriving, remembered across its pieces. */
 struct multipart_field {
