@@ -29,7 +29,10 @@ endif
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror $(SANFLAGS)
-CPPFLAGS += -D_DEFAULT_SOURCE -Icommon -Iserver -Imini_loop -MMD -MP
+# Part 1 (the lesson) finds only its own folders and common/; part 2 (firecrest/)
+# builds on part 1, never the reverse.
+CPPFLAGS += -D_DEFAULT_SOURCE -Icommon -Iserver -Iclient_async -Imini_loop -MMD -MP
+FIRECREST_CPPFLAGS := -Ifirecrest/fake -Ifirecrest/clients
 LDFLAGS  += $(SANFLAGS)
 
 CURL_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
@@ -46,12 +49,12 @@ CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcrit
 COMMON_OBJS := $(BUILD)/common/client_options.o $(BUILD)/common/call_report.o $(BUILD)/common/open_files.o \
                $(BUILD)/common/numbers.o
 CURL_OBJS := $(BUILD)/common/curl_helpers.o
-FIRECREST_OBJS := $(BUILD)/common/firecrest_api.o
+FIRECREST_API_OBJS := $(BUILD)/firecrest/clients/firecrest_api.o
 SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
+FIRECREST_FAKE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard firecrest/fake/*.c))
 MINI_LOOP_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard mini_loop/mini_loop.c))
 
 PROGRAMS := $(BIN)/server $(BIN)/client_sync $(BIN)/client_async $(BIN)/firecrest_sync $(BIN)/firecrest_async
-# mini_loop's programs join once their sources exist (issue: mini_loop).
 MINI_PROGRAMS := $(patsubst mini_loop/%.c,$(BIN)/%,$(filter-out mini_loop/mini_loop.c,$(wildcard mini_loop/*.c)))
 PROGRAMS += $(MINI_PROGRAMS)
 
@@ -62,7 +65,7 @@ TEST_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SOURCES))
 
 all: $(PROGRAMS)
 
-$(BIN)/server: $(SERVER_OBJS) $(BUILD)/common/numbers.o
+$(BIN)/server: $(SERVER_OBJS) $(FIRECREST_FAKE_OBJS) $(BUILD)/common/numbers.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CIVETWEB_LIBS) $(CJSON_LIBS) $(CRYPTO_LIBS) -lm
 
@@ -70,11 +73,11 @@ $(BIN)/client_sync: $(BUILD)/client_sync/client_sync.o $(COMMON_OBJS) $(CURL_OBJ
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) $(CJSON_LIBS) -lm
 
-$(BIN)/firecrest_sync: $(BUILD)/client_sync/firecrest_sync.o $(COMMON_OBJS) $(CURL_OBJS) $(FIRECREST_OBJS)
+$(BIN)/firecrest_sync: $(BUILD)/firecrest/clients/firecrest_sync.o $(COMMON_OBJS) $(CURL_OBJS) $(FIRECREST_API_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) $(CJSON_LIBS) -lm
 
-$(BIN)/firecrest_async: $(BUILD)/client_async/firecrest_async.o $(BUILD)/client_async/uv_curl.o $(COMMON_OBJS) $(CURL_OBJS) $(FIRECREST_OBJS)
+$(BIN)/firecrest_async: $(BUILD)/firecrest/clients/firecrest_async.o $(BUILD)/client_async/uv_curl.o $(COMMON_OBJS) $(CURL_OBJS) $(FIRECREST_API_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) -lm
 
@@ -89,7 +92,7 @@ $(MINI_PROGRAMS): $(BIN)/%: $(BUILD)/mini_loop/%.o $(MINI_LOOP_OBJS) $(COMMON_OB
 
 # One test binary: unit tests link the code under test, integration tests run
 # the programs in $(BIN) as separate processes.
-$(BIN)/tests: $(TEST_OBJS) $(COMMON_OBJS) $(CURL_OBJS) $(FIRECREST_OBJS) $(BUILD)/server/stats.o $(MINI_LOOP_OBJS)
+$(BIN)/tests: $(TEST_OBJS) $(COMMON_OBJS) $(CURL_OBJS) $(FIRECREST_API_OBJS) $(BUILD)/server/stats.o $(MINI_LOOP_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CRITERION_LIBS) $(CURL_LIBS) $(CJSON_LIBS) -lpthread -lm
 
@@ -99,7 +102,12 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
--include $(wildcard $(BUILD)/*/*.d)
+# Part 2 and the tests also see part 2's headers; in part 1, only server.c does,
+# for the one public header through which it mounts the fake FirecREST API.
+$(BUILD)/firecrest/%.o $(BUILD)/tests/%.o: CPPFLAGS += $(FIRECREST_CPPFLAGS)
+$(BUILD)/server/server.o: CPPFLAGS += -Ifirecrest/fake
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
 
 # --- the commands the README promises ---------------------------------------
 
