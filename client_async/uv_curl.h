@@ -33,10 +33,12 @@ struct uv_curl {
     void *data;                     /* for the program: its own state */
 };
 
-bool uv_curl_init(struct uv_curl *glue, uv_loop_t *loop, uv_curl_done_callback *on_done, void *data);
+bool uv_curl_init(struct uv_curl *glue, uv_loop_t *loop, uv_curl_done_callback *on_done,
+                  void *data);
 
-/* Hand a transfer to libcurl. It starts on the loop's next turn; nothing waits here. */
-void uv_curl_start(struct uv_curl *glue, CURL *easy);
+/* Hand a transfer to libcurl. It starts on the loop's next turn; nothing waits here.
+ * False (with a message on stderr) when libcurl refuses it. */
+bool uv_curl_start(struct uv_curl *glue, CURL *easy);
 
 /* Close the multi handle (and with it the kept-alive connections) and the timer.
  * Run the loop once more afterwards, so that libuv finishes closing them. */
