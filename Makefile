@@ -81,7 +81,8 @@ $(BIN)/firecrest_async: $(BUILD)/firecrest/clients/firecrest_async.o $(BUILD)/cl
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) -lm
 
-$(BIN)/client_async: $(BUILD)/client_async/client_async.o $(BUILD)/client_async/uv_curl.o $(COMMON_OBJS) $(CURL_OBJS)
+$(BIN)/client_async: $(BUILD)/client_async/client_async.o $(BUILD)/client_async/uv_curl.o \
+                    $(BUILD)/client_async/host_lookup.o $(COMMON_OBJS) $(CURL_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) -lm
 

@@ -12,10 +12,9 @@
  * socket callback, the timer callback) is in uv_curl.c: read it first. This file
  * is the program on top: when to start a call, what to do when one finishes.
  *
- * Read it in this order: main() at the bottom, then look_up_server() and
- * start_call(), then on_call_done().
+ * Read it in this order: main() at the bottom, then start_call(), then
+ * on_call_done(). (The server's name is looked up once, in host_lookup.c.)
  */
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "call_report.h"
 #include "client_options.h"
 #include "curl_helpers.h"
+#include "host_lookup.h"
 #include "open_files.h"
 #include "uv_curl.h"
 
@@ -34,15 +34,14 @@ static const char WHAT_IT_DOES[] =
     "time), on a libuv event loop driving libcurl's multi-socket API.";
 
 /* The whole program's state: one of these, made in main(). */
-struct client {
+struct program {
     uv_loop_t loop;
-    struct uv_curl curl;   /* libcurl on the loop (uv_curl.c) */
-    uv_timer_t rate_timer; /* wakes us when the next start is due (--rate) */
-    uv_getaddrinfo_t lookup;           /* the one name lookup (look_up_server) */
-    char server_entry[512];            /* its answer: "HOST:PORT:ADDRESS,..." */
-    struct curl_slist *server_address; /* the same, as CURLOPT_RESOLVE takes it */
+    struct uv_curl curl;        /* libcurl on the loop (uv_curl.c) */
+    uv_timer_t rate_timer;      /* wakes us when the next start is due (--rate) */
+    struct host_lookup server;  /* the server's address, looked up once (host_lookup.c) */
     struct client_options options;
     struct run_tally tally;
+    long most_in_flight;        /* --concurrency, or fewer if open files run short */
     long calls_started;
     long calls_in_flight;
     bool server_unreachable; /* then we start no more calls: they would all fail */
@@ -63,11 +62,11 @@ struct call {
 
 /* A call slot: a finished one if there is one (its handle keeps its settings),
  * else a new one. */
-static struct call *take_call(struct client *client)
+static struct call *take_call(struct program *program)
 {
-    struct call *call = client->idle_calls;
+    struct call *call = program->idle_calls;
     if (call != NULL) {
-        client->idle_calls = call->next_idle;
+        program->idle_calls = call->next_idle;
         return call;
     }
     call = calloc(1, sizeof *call);
@@ -78,14 +77,14 @@ static struct call *take_call(struct client *client)
         free(call);
         return NULL;
     }
-    client->all_calls[client->calls_made++] = call;
-    curl_easy_setopt(call->easy, CURLOPT_URL, client->options.url);
+    program->all_calls[program->calls_made++] = call;
+    curl_easy_setopt(call->easy, CURLOPT_URL, program->options.url);
     curl_easy_setopt(call->easy, CURLOPT_WRITEFUNCTION, reply_body_append);
     curl_easy_setopt(call->easy, CURLOPT_WRITEDATA, &call->body);
     curl_easy_setopt(call->easy, CURLOPT_PRIVATE, call);
     curl_easy_setopt(call->easy, CURLOPT_ERRORBUFFER, call->error);
-    curl_easy_setopt(call->easy, CURLOPT_RESOLVE, client->server_address); /* NULL: none */
-    curl_easy_setopt(call->easy, CURLOPT_TIMEOUT_MS, client->options.timeout_ms);
+    curl_easy_setopt(call->easy, CURLOPT_RESOLVE, program->server.resolve); /* NULL: none */
+    curl_easy_setopt(call->easy, CURLOPT_TIMEOUT_MS, program->options.timeout_ms);
     curl_easy_setopt(call->easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(call->easy, CURLOPT_USERAGENT, "evloop-kit client_async");
     return call;
@@ -95,16 +94,18 @@ static struct call *take_call(struct client *client)
  * Starting a call takes microseconds: it only hands the request to libcurl.
  * Nothing waits here; the loop will tell libcurl when the socket is ready.
  */
-static bool start_call(struct client *client)
+static bool start_call(struct program *program)
 {
-    struct call *call = take_call(client);
+    struct call *call = take_call(program);
     if (call == NULL)
         return false;
-    call->index = client->calls_started++;
+    call->index = program->calls_started++;
     call->started_at = monotonic_seconds();
     call->body.length = 0;
-    client->calls_in_flight++;
-    uv_curl_start(&client->curl, call->easy);
+    call->body.too_big = false;
+    if (!uv_curl_start(&program->curl, call->easy))
+        return false;
+    program->calls_in_flight++;
     return true;
 }
 
@@ -112,26 +113,25 @@ static bool start_call(struct client *client)
 static void on_uv_rate_due(uv_timer_t *timer);
 
 /* Start as many calls as --concurrency and --rate allow right now. */
-static void start_calls_allowed_now(struct client *client)
+static void start_calls_allowed_now(struct program *program)
 {
-    const struct client_options *options = &client->options;
-    while (client->calls_started < options->number && !client->server_unreachable &&
-           (options->concurrency == 0 || client->calls_in_flight < options->concurrency)) {
+    const struct client_options *options = &program->options;
+    while (program->calls_started < options->number && !program->server_unreachable &&
+           program->calls_in_flight < program->most_in_flight) {
         if (options->rate > 0) {
             /* Call i is due i/R seconds after the run began: starts are spread
              * evenly, and a late start does not make the next one wait longer. */
-            double due = client->tally.started_at + (double)client->calls_started / options->rate;
+            double due = program->tally.started_at + (double)program->calls_started / options->rate;
             double wait_seconds = due - monotonic_seconds();
             if (wait_seconds > 0) {
-                uv_timer_start(&client->rate_timer, on_uv_rate_due,
+                uv_timer_start(&program->rate_timer, on_uv_rate_due,
                                (uint64_t)ceil(wait_seconds * 1000), 0);
                 return;
             }
         }
-        if (!start_call(client)) {
-            fprintf(stderr, "client_async: out of memory starting call %ld\n",
-                    client->calls_started + 1);
-            client->server_unreachable = true; /* stop starting; unstarted calls count as failed */
+        if (!start_call(program)) {
+            fprintf(stderr, "client_async: could not start call %ld\n", program->calls_started + 1);
+            program->server_unreachable = true; /* stop starting; unstarted calls count as failed */
             return;
         }
     }
@@ -142,75 +142,16 @@ static void on_uv_rate_due(uv_timer_t *timer)
     start_calls_allowed_now(timer->data);
 }
 
-/*
- * Finding the server's address is I/O too. Left to libcurl, each of N calls
- * started at once would look the name up on its own (libcurl's resolver runs a
- * thread per lookup): 1000 calls, 1000 lookups of the same name, and a mistyped
- * name kept a run of 100 calls waiting 10 s here. So the program looks the name
- * up once, and every call gets the answer through CURLOPT_RESOLVE.
- */
-static void on_uv_server_found(uv_getaddrinfo_t *lookup, int status, struct addrinfo *addresses);
-
-static bool is_numeric_address(const char *host)
+/* host_lookup calls this when the server's address is known (or is not). */
+static void on_server_found(struct host_lookup *server, const char *error)
 {
-    unsigned char ipv4[sizeof(struct in_addr)];
-    return host[0] == '[' /* IPv6, as URLs write it */ || inet_pton(AF_INET, host, ipv4) == 1;
-}
-
-static void look_up_server(struct client *client)
-{
-    CURLU *url = curl_url();
-    char *host = NULL, *port = NULL;
-    bool looking_up = false;
-    if (url != NULL && curl_url_set(url, CURLUPART_URL, client->options.url, 0) == CURLUE_OK &&
-        curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
-        !is_numeric_address(host)) {
-        snprintf(client->server_entry, sizeof client->server_entry, "%s:%s", host, port);
-        const struct addrinfo tcp = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-        client->lookup.data = client;
-        /* The lookup runs on libuv's thread pool; the loop calls us back with the answer. */
-        looking_up = uv_getaddrinfo(&client->loop, &client->lookup, on_uv_server_found, host, port,
-                                    &tcp) == 0;
-    }
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(url);
-    if (!looking_up)
-        start_calls_allowed_now(client); /* a numeric address, like the default 127.0.0.1 */
-}
-
-/* libuv calls this when the lookup is over: hand the answer to libcurl, start the calls. */
-static void on_uv_server_found(uv_getaddrinfo_t *lookup, int status, struct addrinfo *addresses)
-{
-    struct client *client = lookup->data;
-    if (status < 0) {
-        char reason[128];
-        snprintf(reason, sizeof reason, "its host name has no address (%s)", uv_strerror(status));
-        client->server_unreachable = true; /* no call is made: all count as failed */
-        tally_failed(&client->tally, 0, reason, true);
+    struct program *program = server->data;
+    if (error != NULL) {
+        program->server_unreachable = true; /* no call is made: all count as failed */
+        tally_failed(&program->tally, 0, error, true);
         return;
     }
-    /* libcurl's form of "this name is at these addresses": HOST:PORT:ADDRESS[,ADDRESS...] */
-    char *entry = client->server_entry;
-    size_t length = strlen(entry), room = sizeof client->server_entry;
-    char separator = ':';
-    for (struct addrinfo *each = addresses; each != NULL; each = each->ai_next) {
-        char address[INET6_ADDRSTRLEN];
-        if (uv_ip_name(each->ai_addr, address, sizeof address) != 0)
-            continue;
-        int added = snprintf(entry + length, room - length,
-                             each->ai_family == AF_INET6 ? "%c[%s]" : "%c%s", separator, address);
-        if (added < 0 || (size_t)added >= room - length) {
-            entry[length] = '\0'; /* no room for more: keep the addresses that fit */
-            break;
-        }
-        length += (size_t)added;
-        separator = ',';
-    }
-    uv_freeaddrinfo(addresses);
-    client->server_address = curl_slist_append(NULL, entry);
-    start_calls_allowed_now(client);
+    start_calls_allowed_now(program);
 }
 
 /*
@@ -219,48 +160,48 @@ static void on_uv_server_found(uv_getaddrinfo_t *lookup, int status, struct addr
  */
 static void on_call_done(struct uv_curl *glue, CURL *easy, CURLcode result)
 {
-    struct client *client = glue->data;
+    struct program *program = glue->data;
     struct call *call;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&call);
-    client->calls_in_flight--;
+    program->calls_in_flight--;
 
     double seconds = monotonic_seconds() - call->started_at;
     char reason[128];
     long http_status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http_status);
     if (result != CURLE_OK) {
-        bool unreachable = means_server_unreachable(result);
-        client->server_unreachable |= unreachable;
-        tally_failed(&client->tally, call->index,
-                     call->error[0] != '\0' ? call->error : curl_easy_strerror(result), unreachable);
+        bool unreachable;
+        const char *why = transfer_failure(easy, result, &call->body, call->error, &unreachable);
+        program->server_unreachable |= unreachable;
+        tally_failed(&program->tally, call->index, why, unreachable);
     } else if (reply_is_good(http_status, call->body.bytes, call->body.length, reason, sizeof reason)) {
-        tally_ok(&client->tally, call->index, seconds);
+        tally_ok(&program->tally, call->index, seconds);
     } else {
-        tally_failed(&client->tally, call->index, reason, false);
+        tally_failed(&program->tally, call->index, reason, false);
     }
-    call->next_idle = client->idle_calls;
-    client->idle_calls = call;
+    call->next_idle = program->idle_calls;
+    program->idle_calls = call;
 
-    start_calls_allowed_now(client);
-    if (client->calls_in_flight == 0 &&
-        (client->calls_started == client->options.number || client->server_unreachable))
-        uv_stop(&client->loop);
+    start_calls_allowed_now(program);
+    if (program->calls_in_flight == 0 &&
+        (program->calls_started == program->options.number || program->server_unreachable))
+        uv_stop(&program->loop);
 }
 
 /* After the run: close every handle, let the loop finish closing them, free. */
-static int shut_down(struct client *client)
+static int shut_down(struct program *program)
 {
-    for (long i = 0; i < client->calls_made; i++) {
-        curl_easy_cleanup(client->all_calls[i]->easy);
-        free(client->all_calls[i]->body.bytes);
-        free(client->all_calls[i]);
+    for (long i = 0; i < program->calls_made; i++) {
+        curl_easy_cleanup(program->all_calls[i]->easy);
+        free(program->all_calls[i]->body.bytes);
+        free(program->all_calls[i]);
     }
-    free(client->all_calls);
-    curl_slist_free_all(client->server_address); /* after the handles that used it */
-    uv_curl_close(&client->curl);
-    uv_close((uv_handle_t *)&client->rate_timer, NULL);
-    uv_run(&client->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
-    int still_open = uv_loop_close(&client->loop);
+    free(program->all_calls);
+    host_lookup_free(&program->server); /* after the handles that used it */
+    uv_curl_close(&program->curl);
+    uv_close((uv_handle_t *)&program->rate_timer, NULL);
+    uv_run(&program->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
+    int still_open = uv_loop_close(&program->loop);
     if (still_open != 0)
         fprintf(stderr, "client_async: bug: the loop still has handles: %s\n", uv_strerror(still_open));
     curl_global_cleanup();
@@ -269,9 +210,9 @@ static int shut_down(struct client *client)
 
 int main(int argc, char **argv)
 {
-    struct client client = {0};
+    struct program program = {0};
     char error[256];
-    switch (client_options_parse(&client.options, CLIENT_ASYNC, argc, argv, error, sizeof error)) {
+    switch (client_options_parse(&program.options, CLIENT_ASYNC, argc, argv, error, sizeof error)) {
     case PARSE_SHOW_HELP:
         client_options_print_help(stdout, "client_async", CLIENT_ASYNC, WHAT_IT_DOES);
         return EXIT_ALL_CALLS_OK;
@@ -285,39 +226,52 @@ int main(int argc, char **argv)
         fprintf(stderr, "client_async: libcurl failed to initialise\n");
         return EXIT_SOME_CALLS_FAILED;
     }
-    if (!url_is_usable(client.options.url, error, sizeof error)) {
+    if (!url_is_usable(program.options.url, error, sizeof error)) {
         fprintf(stderr, "client_async: %s\n", error);
         curl_global_cleanup();
         return EXIT_BAD_USAGE;
     }
-    long most_at_once = client.options.concurrency > 0 && client.options.concurrency < client.options.number
-                            ? client.options.concurrency
-                            : client.options.number;
-    make_room_for_open_files(most_at_once + 64, "client_async");
+    long most_at_once = program.options.concurrency > 0 && program.options.concurrency < program.options.number
+                            ? program.options.concurrency
+                            : program.options.number;
+    /* A socket per call in flight, plus some for stdio, libuv and libcurl. */
+    enum { SPARE_FILES = 64 };
+    long room = make_room_for_open_files(most_at_once + SPARE_FILES);
+    if (room < most_at_once + SPARE_FILES) {
+        long fits = room > 2 * SPARE_FILES ? room - SPARE_FILES : SPARE_FILES;
+        fprintf(stderr, "client_async: only %ld open files allowed (ulimit -n): at most %ld calls "
+                        "in flight, the others wait for a free socket\n", room, fits);
+        most_at_once = fits;
+    }
+    program.most_in_flight = most_at_once;
 
     /* The event loop, libcurl wired to it, and the timer that paces --rate. */
-    uv_loop_init(&client.loop);
-    uv_timer_init(&client.loop, &client.rate_timer);
-    client.rate_timer.data = &client;
-    client.all_calls = calloc((size_t)most_at_once, sizeof *client.all_calls);
-    if (!uv_curl_init(&client.curl, &client.loop, on_call_done, &client) || client.all_calls == NULL) {
+    uv_loop_init(&program.loop);
+    uv_timer_init(&program.loop, &program.rate_timer);
+    program.rate_timer.data = &program;
+    program.all_calls = calloc((size_t)most_at_once, sizeof *program.all_calls);
+    if (!uv_curl_init(&program.curl, &program.loop, on_call_done, &program) || program.all_calls == NULL) {
         fprintf(stderr, "client_async: out of memory\n");
         return EXIT_SOME_CALLS_FAILED;
     }
     /* Keep every connection for the next call. By default libcurl keeps 4 per
      * handle still running, so as the last calls finish it closes connections
      * (a FIN exchange each: 250 of them for 1000 calls) while the run is timed. */
-    curl_multi_setopt(client.curl.multi, CURLMOPT_MAXCONNECTS, most_at_once);
+    curl_multi_setopt(program.curl.multi, CURLMOPT_MAXCONNECTS, most_at_once);
 
-    tally_start(&client.tally, "async", "client_async", &client.options);
-    look_up_server(&client); /* then start_calls_allowed_now() */
+    tally_start(&program.tally, "async", "client_async", &program.options);
+    /* A host name is looked up first (then on_server_found starts the calls);
+     * a numeric address, like the default 127.0.0.1, needs no lookup. */
+    if (!host_lookup_start(&program.server, &program.loop, program.options.url, on_server_found,
+                           &program))
+        start_calls_allowed_now(&program);
 
     /* The event loop: it waits for sockets and timers and runs our callbacks,
      * until on_call_done() sees the last call done and stops it. */
-    uv_run(&client.loop, UV_RUN_DEFAULT);
+    uv_run(&program.loop, UV_RUN_DEFAULT);
 
-    int exit_code = tally_finish(&client.tally);
-    if (shut_down(&client) != 0)
+    int exit_code = tally_finish(&program.tally);
+    if (shut_down(&program) != 0)
         exit_code = EXIT_SOME_CALLS_FAILED;
     return exit_code;
 }

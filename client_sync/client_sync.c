@@ -60,9 +60,11 @@ int main(int argc, char **argv)
         return EXIT_SOME_CALLS_FAILED;
     }
     struct reply_body body = {0};
+    char curl_error[CURL_ERROR_SIZE] = ""; /* libcurl's own words when a call fails */
     curl_easy_setopt(easy, CURLOPT_URL, options.url);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, reply_body_append);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, curl_error);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options.timeout_ms);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "evloop-kit client_sync");
@@ -72,15 +74,19 @@ int main(int argc, char **argv)
     for (long call = 0; call < options.number; call++) {
         double call_started = monotonic_seconds();
         body.length = 0;
+        body.too_big = false;
+        curl_error[0] = '\0';
 
         /* Here the whole program waits: nothing else happens until the reply is in. */
         CURLcode code = curl_easy_perform(easy);
 
         double call_seconds = monotonic_seconds() - call_started;
         if (code != CURLE_OK) {
-            tally_failed(&tally, call, curl_easy_strerror(code), means_server_unreachable(code));
+            bool unreachable;
+            const char *why = transfer_failure(easy, code, &body, curl_error, &unreachable);
+            tally_failed(&tally, call, why, unreachable);
             /* A dead server fails every call the same way: stop, do not hammer it. */
-            if (means_server_unreachable(code))
+            if (unreachable)
                 break;
             continue;
         }

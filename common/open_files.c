@@ -3,25 +3,21 @@
  */
 #include "open_files.h"
 
-#include <stdio.h>
+#include <limits.h>
 #include <sys/resource.h>
 
-bool make_room_for_open_files(long wanted, const char *program)
+long make_room_for_open_files(long wanted)
 {
     struct rlimit limit;
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
-        return false;
-    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur >= (rlim_t)wanted)
-        return true;
-    if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < (rlim_t)wanted) {
-        fprintf(stderr,
-                "%s: warning: %ld calls at once need %ld open files, the limit is %lu: "
-                "use --concurrency or raise `ulimit -n`\n",
-                program, wanted, wanted, (unsigned long)limit.rlim_max);
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);
-        return false;
-    }
-    limit.rlim_cur = (rlim_t)wanted;
-    return setrlimit(RLIMIT_NOFILE, &limit) == 0;
+        return wanted; /* cannot tell: hope for the best */
+    if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= (rlim_t)wanted)
+        return wanted;
+    rlim_t room = limit.rlim_max == RLIM_INFINITY || limit.rlim_max >= (rlim_t)wanted
+                      ? (rlim_t)wanted
+                      : limit.rlim_max;
+    limit.rlim_cur = room;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0 && getrlimit(RLIMIT_NOFILE, &limit) == 0)
+        room = limit.rlim_cur;
+    return room > LONG_MAX ? LONG_MAX : (long)room;
 }

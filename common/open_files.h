@@ -9,10 +9,11 @@
 #ifndef OPEN_FILES_H
 #define OPEN_FILES_H
 
-#include <stdbool.h>
-
-/* Raise the soft limit on open files to at least `wanted` if the hard limit
- * allows. Returns false (and says why on stderr) when it cannot. */
-bool make_room_for_open_files(long wanted, const char *program);
+/*
+ * Raise the soft limit on open files to at least `wanted` if the hard limit allows
+ * (never lower it). Returns how many files the process may now have open: less
+ * than `wanted` when the hard limit is lower (`ulimit -n` in a shell sets both).
+ */
+long make_room_for_open_files(long wanted);
 
 #endif

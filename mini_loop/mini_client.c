@@ -397,7 +397,7 @@ int main(int argc, char **argv)
     long most_at_once = client.options.concurrency > 0 && client.options.concurrency < client.options.number
                             ? client.options.concurrency
                             : client.options.number;
-    make_room_for_open_files(most_at_once + 16, "mini_client");
+    make_room_for_open_files(most_at_once + 16); /* short of it, calls wait for a free socket */
 
     client.loop = mini_loop_create();
     if (client.loop == NULL) {

@@ -282,7 +282,7 @@ char *http_request(const char *method, const char *url, long *status)
 {
     CURL *easy = curl_easy_init();
     cr_assert(easy != NULL, "curl_easy_init failed");
-    struct reply_body body = {calloc(1, 1), 0};
+    struct reply_body body = {.bytes = calloc(1, 1)};
     cr_assert(body.bytes != NULL, "out of memory");
     curl_easy_setopt(easy, CURLOPT_URL, url);
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bad_peer.h"
 #include "support.h"
@@ -308,4 +309,86 @@ Test(clients, a_misbehaving_server_is_a_failure_never_a_crash_or_hang)
         }
         bad_peer_stop(&peer);
     }
+}
+
+/* --- replies and limits that must not turn into a crash, a hog, or a wrong reason --- */
+
+/* A 3 MB reply that is a perfectly good JSON object: keeping it would be fine for
+ * one call, but a client that keeps any size lets one reply eat all the memory. */
+Test(clients, a_reply_past_1_mib_is_a_failure_not_kept)
+{
+    const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 3000009\r\n\r\n{\"x\": \"";
+    size_t filler = 3000000, length = sizeof head - 1 + filler + 2;
+    char *reply = malloc(length + 1);
+    cr_assert(reply != NULL);
+    memcpy(reply, head, sizeof head - 1);
+    memset(reply + sizeof head - 1, 'a', filler);
+    memcpy(reply + sizeof head - 1 + filler, "\"}", 3);
+    struct bad_peer peer;
+    bad_peer_start(&peer, SEND_THEN_CLOSE, reply, length);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/say-hi", peer.port);
+    for (int c = 0; c < CLIENT_COUNT; c++) {
+        struct process_result result;
+        cJSON *summary = run_client(all_clients[c].program, url,
+                                    (const char *const[]){"--number", "2", NULL}, &result);
+        cr_assert_eq(result.exit_code, 1, "%s: exit %d, stderr: %s", all_clients[c].program,
+                     result.exit_code, result.err);
+        cr_assert_eq(json_number(summary, "failed"), 2);
+        cr_assert(strstr(result.err, "longer than") != NULL, "%s: stderr: %s",
+                  all_clients[c].program, result.err);
+        cJSON_Delete(summary);
+        process_result_free(&result);
+    }
+    bad_peer_stop(&peer);
+    free(reply);
+}
+
+/* The server refuses a 120 KB URL with a 4xx and closes: the client must report
+ * that answer, not libuv's "the socket broke" ("select/poll returned error"). */
+Test(clients, a_refused_long_url_reports_the_servers_answer)
+{
+    struct server_process server;
+    server_start(&server, (const char *const[]){"--delay-ms", "0", NULL});
+    size_t length = 120 * 1000;
+    char *url = malloc(length + 128);
+    cr_assert(url != NULL);
+    int prefix = snprintf(url, 128, "%s/say-hi?padding=", server.base_url);
+    memset(url + prefix, 'a', length);
+    url[prefix + (int)length] = '\0';
+    const char *const clients[] = {"client_sync", "client_async"};
+    for (size_t c = 0; c < 2; c++) {
+        struct process_result result;
+        cJSON *summary = run_client(clients[c], url, (const char *const[]){"--number", "3", NULL},
+                                    &result);
+        cr_assert_eq(result.exit_code, 1, "%s: exit %d", clients[c], result.exit_code);
+        cr_assert(strstr(result.err, "HTTP 4") != NULL && strstr(result.err, "poll") == NULL,
+                  "%s: stderr: %.300s", clients[c], result.err);
+        cJSON_Delete(summary);
+        process_result_free(&result);
+    }
+    free(url);
+    server_stop(&server);
+}
+
+/* With `ulimit -n 256` (soft and hard), 400 calls cannot all have a socket: the
+ * async client keeps fewer in flight and still makes every call. */
+Test(clients, async_with_few_open_files_makes_every_call)
+{
+    struct server_process server;
+    server_start(&server, (const char *const[]){"--delay-ms", "50", NULL});
+    struct rlimit few = {.rlim_cur = 256, .rlim_max = 256}; /* this test's process and children */
+    cr_assert(setrlimit(RLIMIT_NOFILE, &few) == 0);
+    char url[128];
+    say_hi_url(url, sizeof url, &server);
+    struct process_result result;
+    cJSON *summary = run_client("client_async", url, (const char *const[]){"--number", "400", NULL},
+                                &result);
+    cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
+    assert_summary(summary, "async", 400, 400);
+    cr_assert(strstr(result.err, "open files") != NULL, "says why it holds calls back: %s", result.err);
+    cJSON_Delete(summary);
+    process_result_free(&result);
+    server_stop(&server);
 }

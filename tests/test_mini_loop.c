@@ -263,7 +263,7 @@ Test(mini_loop, fds_above_1024_work)
     ran[0] = '\0';
     int fds[2];
     cr_assert(pipe(fds) == 0);
-    make_room_for_open_files(1600, "tests");
+    make_room_for_open_files(1600);
     test.fds[0] = dup2(fds[0], 1500); /* beyond select()'s FD_SETSIZE */
     cr_assert_eq(test.fds[0], 1500, "dup2 failed (ulimit -n below 1501?)");
     test.fds[1] = fds[1];

@@ -37,7 +37,7 @@ static cJSON *call(const char *method, const char *path, long *status)
     char url[256];
     snprintf(url, sizeof url, "%s%s", server.base_url, path);
     CURL *easy = curl_easy_init();
-    struct reply_body body = {calloc(1, 1), 0};
+    struct reply_body body = {.bytes = calloc(1, 1)};
     curl_easy_setopt(easy, CURLOPT_URL, url);
     curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
     if (strcmp(method, "POST") == 0)
@@ -188,7 +188,7 @@ Test(server, head_has_no_body_and_keeps_the_connection_usable)
     char url[256];
     snprintf(url, sizeof url, "%s/say-hi?delay_ms=0", server.base_url);
     CURL *easy = curl_easy_init();
-    struct reply_body body = {calloc(1, 1), 0};
+    struct reply_body body = {.bytes = calloc(1, 1)};
     curl_easy_setopt(easy, CURLOPT_URL, url);
     curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(easy, CURLOPT_TIMEOUT, 10L);
