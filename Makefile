@@ -46,8 +46,8 @@ CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcrit
 # --- what each program is made of -------------------------------------------
 
 # What every client shares, what the libcurl ones add, what the FirecREST ones add.
-COMMON_OBJS := $(BUILD)/common/client_options.o $(BUILD)/common/call_report.o $(BUILD)/common/open_files.o \
-               $(BUILD)/common/numbers.o
+COMMON_OBJS := $(BUILD)/common/client_options.o $(BUILD)/common/call_report.o $(BUILD)/common/clock.o \
+               $(BUILD)/common/reply_check.o $(BUILD)/common/open_files.o $(BUILD)/common/numbers.o
 CURL_OBJS := $(BUILD)/common/curl_helpers.o
 FIRECREST_API_OBJS := $(BUILD)/firecrest/clients/firecrest_api.o
 SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))

@@ -27,6 +27,7 @@
 #include "curl_helpers.h"
 #include "host_lookup.h"
 #include "open_files.h"
+#include "reply_check.h"
 #include "uv_curl.h"
 
 static const char WHAT_IT_DOES[] =

@@ -20,6 +20,7 @@
 #include "call_report.h"
 #include "client_options.h"
 #include "curl_helpers.h"
+#include "reply_check.h"
 
 static const char WHAT_IT_DOES[] =
     "Calls URL --number times, one call after the other (blocking libcurl),\n"

@@ -1,5 +1,5 @@
 /*
- * call_report.h - judge each reply, count the calls, and report the run.
+ * call_report.h - count the calls, show the progress, and report the run.
  *
  * All clients report the same way so that their numbers can be compared side by
  * side: a human summary, or with --json one object
@@ -13,16 +13,7 @@
 #include <stddef.h>
 
 #include "client_options.h"
-
-/* Seconds on a clock that never jumps (CLOCK_MONOTONIC): the right one for timing. */
-double monotonic_seconds(void);
-
-/*
- * A call succeeded when the server answered 200 with a JSON object we can parse.
- * Otherwise `reason` says why, in words ("HTTP 404", "body is not JSON").
- */
-bool reply_is_good(long http_status, const char *body, size_t body_length,
-                   char *reason, size_t reason_size);
+#include "clock.h" /* the tally's times are monotonic_seconds() */
 
 struct run_tally {
     const char *client;   /* "sync", "async", "mini": the "client" field of the summary */

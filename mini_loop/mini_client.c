@@ -35,6 +35,7 @@
 #include "mini_loop.h"
 #include "numbers.h"
 #include "open_files.h"
+#include "reply_check.h"
 
 static const char WHAT_IT_DOES[] =
     "Calls URL --number times, all at once (or --concurrency at a time), on the\n"

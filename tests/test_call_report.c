@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "call_report.h"
+#include "reply_check.h"
 
 static bool judge(long status, const char *body, char *reason)
 {
@@ -213,4 +214,52 @@ Test(tally, a_flood_of_failures_does_not_flood_stderr)
     cJSON *summary = cJSON_Parse(capture.out);
     cr_assert_eq(number_field(summary, "failed"), 1000, "every failure is still counted");
     cJSON_Delete(summary);
+}
+
+/* Failures are listed up to 20; the notice that the rest are only counted comes
+ * with the 21st, never after exactly 20 (then nothing was left out). */
+static void fail_n_times(long failures, struct captured *capture)
+{
+    struct client_options options = options_for(failures, true);
+    struct run_tally tally;
+    capture_begin(capture);
+    tally_start(&tally, "sync", "client_sync", &options);
+    for (long i = 0; i < failures; i++)
+        tally_failed(&tally, i, "HTTP 500 instead of 200", false);
+    tally_finish(&tally);
+    capture_end(capture);
+}
+
+Test(tally, the_not_listed_notice_comes_only_when_a_failure_is_not_listed)
+{
+    struct captured capture;
+    fail_n_times(20, &capture);
+    cr_assert_eq(count_lines(capture.err), 20, "20 failures, 20 lines: %s", capture.err);
+    cr_assert_null(strstr(capture.err, "not listed"), "nothing was left out: %s", capture.err);
+    fail_n_times(25, &capture);
+    cr_assert_eq(count_lines(capture.err), 21, "20 listed, then the notice: %s", capture.err);
+    cr_assert_not_null(strstr(capture.err, "call 20 failed"));
+    cr_assert_null(strstr(capture.err, "call 21 failed"));
+    cr_assert_not_null(strstr(strstr(capture.err, "call 20 failed"), "not listed"));
+}
+
+/* "Is the server running? (make run-server)" only for the URL make run-server serves. */
+Test(tally, make_run_server_is_suggested_only_for_the_kits_own_url)
+{
+    struct client_options options = options_for(1, true);
+    struct run_tally tally;
+    struct captured capture;
+    capture_begin(&capture);
+    tally_start(&tally, "sync", "client_sync", &options);
+    tally_failed(&tally, 0, "Could not resolve host: nowhere.invalid", true);
+    tally_finish(&tally);
+    capture_end(&capture);
+    cr_assert_null(strstr(capture.err, "make run-server"), "%s", capture.err);
+    options.url = DEFAULT_URL;
+    capture_begin(&capture);
+    tally_start(&tally, "sync", "client_sync", &options);
+    tally_failed(&tally, 0, "Couldn't connect to server", true);
+    tally_finish(&tally);
+    capture_end(&capture);
+    cr_assert_not_null(strstr(capture.err, "make run-server"), "%s", capture.err);
 }
