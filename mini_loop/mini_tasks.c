@@ -227,7 +227,8 @@ static bool parse_command_line(int argc, char **argv, continuation **main, doubl
             if (strcmp(argv[i], modes[m].name) == 0)
                 found = m;
         if (found == MODE_COUNT || *main != NULL) {
-            fprintf(stderr, "mini_tasks: %s '%s' (try --help)\n",
+            fprintf(stderr, "mini_tasks: %s '%s': the modes are sequential, gather, create_task and "
+                            "dont_wait (try --help)\n",
                     *main != NULL ? "one mode only, unexpected" : "unknown mode or option", argv[i]);
             return false;
         }

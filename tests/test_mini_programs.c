@@ -112,6 +112,19 @@ Test(mini_tasks, refuses_bad_usage)
         assert_refuses("mini_tasks", bad[i]);
 }
 
+/* A typo gets the list of modes, so that the student need not go to --help. */
+Test(mini_tasks, a_mistyped_mode_is_answered_with_the_modes)
+{
+    struct process_result result;
+    run_program(&result, "mini_tasks", (const char *const[]){"gahter", NULL}, 10);
+    cr_assert_eq(result.exit_code, 2);
+    cr_assert(strstr(result.err, "'gahter'") && strstr(result.err, "sequential") &&
+                  strstr(result.err, "gather") && strstr(result.err, "create_task") &&
+                  strstr(result.err, "dont_wait"),
+              "stderr: %s", result.err);
+    process_result_free(&result);
+}
+
 Test(mini_tasks, help_lists_the_modes)
 {
     struct process_result result;
