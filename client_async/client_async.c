@@ -37,12 +37,12 @@ static const char WHAT_IT_DOES[] =
 /* The whole program's state: one of these, made in main(). */
 struct program {
     uv_loop_t loop;
-    struct uv_curl curl;        /* libcurl on the loop (uv_curl.c) */
-    uv_timer_t rate_timer;      /* wakes us when the next start is due (--rate) */
-    struct host_lookup server;  /* the server's address, looked up once (host_lookup.c) */
+    struct uv_curl curl;       /* libcurl on the loop (uv_curl.c) */
+    uv_timer_t rate_timer;     /* wakes us when the next start is due (--rate) */
+    struct host_lookup server; /* the server's address, looked up once (host_lookup.c) */
     struct client_options options;
     struct run_tally tally;
-    long most_in_flight;        /* --concurrency, or fewer if open files run short */
+    long most_in_flight; /* --concurrency, or fewer if open files run short */
     long calls_started;
     long calls_in_flight;
     bool server_unreachable; /* then we start no more calls: they would all fail */
@@ -175,7 +175,8 @@ static void on_call_done(struct uv_curl *glue, CURL *easy, CURLcode result)
         const char *why = transfer_failure(easy, result, &call->body, call->error, &unreachable);
         program->server_unreachable |= unreachable;
         tally_failed(&program->tally, call->index, why, unreachable);
-    } else if (reply_is_good(http_status, call->body.bytes, call->body.length, reason, sizeof reason)) {
+    } else if (reply_is_good(http_status, call->body.bytes, call->body.length, reason,
+                             sizeof reason)) {
         tally_ok(&program->tally, call->index, seconds);
     } else {
         tally_failed(&program->tally, call->index, reason, false);
@@ -204,7 +205,8 @@ static int shut_down(struct program *program)
     uv_run(&program->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
     int still_open = uv_loop_close(&program->loop);
     if (still_open != 0)
-        fprintf(stderr, "client_async: bug: the loop still has handles: %s\n", uv_strerror(still_open));
+        fprintf(stderr, "client_async: bug: the loop still has handles: %s\n",
+                uv_strerror(still_open));
     curl_global_cleanup();
     return still_open;
 }
@@ -220,8 +222,7 @@ int main(int argc, char **argv)
     case PARSE_BAD_USAGE:
         fprintf(stderr, "client_async: %s (try --help)\n", error);
         return EXIT_BAD_USAGE;
-    case PARSE_RUN:
-        break;
+    case PARSE_RUN: break;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "client_async: libcurl failed to initialise\n");
@@ -232,16 +233,19 @@ int main(int argc, char **argv)
         curl_global_cleanup();
         return EXIT_BAD_USAGE;
     }
-    long most_at_once = program.options.concurrency > 0 && program.options.concurrency < program.options.number
-                            ? program.options.concurrency
-                            : program.options.number;
+    long most_at_once =
+        program.options.concurrency > 0 && program.options.concurrency < program.options.number
+            ? program.options.concurrency
+            : program.options.number;
     /* A socket per call in flight, plus some for stdio, libuv and libcurl. */
     enum { SPARE_FILES = 64 };
     long room = make_room_for_open_files(most_at_once + SPARE_FILES);
     if (room < most_at_once + SPARE_FILES) {
         long fits = room > 2 * SPARE_FILES ? room - SPARE_FILES : SPARE_FILES;
-        fprintf(stderr, "client_async: only %ld open files allowed (ulimit -n): at most %ld calls "
-                        "in flight, the others wait for a free socket\n", room, fits);
+        fprintf(stderr,
+                "client_async: only %ld open files allowed (ulimit -n): at most %ld calls "
+                "in flight, the others wait for a free socket\n",
+                room, fits);
         most_at_once = fits;
     }
     program.most_in_flight = most_at_once;
@@ -251,7 +255,8 @@ int main(int argc, char **argv)
     uv_timer_init(&program.loop, &program.rate_timer);
     program.rate_timer.data = &program;
     program.all_calls = calloc((size_t)most_at_once, sizeof *program.all_calls);
-    if (!uv_curl_init(&program.curl, &program.loop, on_call_done, &program) || program.all_calls == NULL) {
+    if (!uv_curl_init(&program.curl, &program.loop, on_call_done, &program) ||
+        program.all_calls == NULL) {
         fprintf(stderr, "client_async: out of memory\n");
         return EXIT_SOME_CALLS_FAILED;
     }

@@ -29,9 +29,9 @@ bool host_lookup_start(struct host_lookup *lookup, uv_loop_t *loop, const char *
         int length = snprintf(lookup->entry, sizeof lookup->entry, "%s:%s", host, port);
         const struct addrinfo tcp = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
         lookup->request.data = lookup;
-        looking_up = length > 0 && (size_t)length < sizeof lookup->entry &&
-                     uv_getaddrinfo(loop, &lookup->request, on_uv_address_found, host, port,
-                                    &tcp) == 0;
+        looking_up =
+            length > 0 && (size_t)length < sizeof lookup->entry &&
+            uv_getaddrinfo(loop, &lookup->request, on_uv_address_found, host, port, &tcp) == 0;
     }
     curl_free(host);
     curl_free(port);

@@ -21,11 +21,11 @@ struct host_lookup;
 typedef void host_lookup_done_callback(struct host_lookup *lookup, const char *error);
 
 struct host_lookup {
-    uv_getaddrinfo_t request;        /* runs on libuv's thread pool */
-    char entry[512];                 /* the answer: "HOST:PORT:ADDRESS[,ADDRESS...]" */
-    struct curl_slist *resolve;      /* the same, as CURLOPT_RESOLVE takes it (NULL: none) */
+    uv_getaddrinfo_t request;   /* runs on libuv's thread pool */
+    char entry[512];            /* the answer: "HOST:PORT:ADDRESS[,ADDRESS...]" */
+    struct curl_slist *resolve; /* the same, as CURLOPT_RESOLVE takes it (NULL: none) */
     host_lookup_done_callback *on_done;
-    void *data;                      /* for the program */
+    void *data; /* for the program */
 };
 
 /*

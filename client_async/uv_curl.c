@@ -45,8 +45,7 @@ static bool multi_ok(const char *call, CURLMcode code)
 
 /* --- 1. set up, and hand libcurl a transfer ------------------------------------- */
 
-bool uv_curl_init(struct uv_curl *glue, uv_loop_t *loop, uv_curl_done_callback *on_done,
-                  void *data)
+bool uv_curl_init(struct uv_curl *glue, uv_loop_t *loop, uv_curl_done_callback *on_done, void *data)
 {
     *glue = (struct uv_curl){.loop = loop, .on_done = on_done, .data = data};
     glue->multi = curl_multi_init();

@@ -28,9 +28,9 @@ typedef void uv_curl_done_callback(struct uv_curl *glue, CURL *easy, CURLcode re
 struct uv_curl {
     uv_loop_t *loop;
     CURLM *multi;
-    uv_timer_t timer;               /* the one timeout libcurl asks for */
+    uv_timer_t timer; /* the one timeout libcurl asks for */
     uv_curl_done_callback *on_done;
-    void *data;                     /* for the program: its own state */
+    void *data; /* for the program: its own state */
 };
 
 bool uv_curl_init(struct uv_curl *glue, uv_loop_t *loop, uv_curl_done_callback *on_done,

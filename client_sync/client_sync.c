@@ -37,8 +37,7 @@ int main(int argc, char **argv)
     case PARSE_BAD_USAGE:
         fprintf(stderr, "client_sync: %s (try --help)\n", error);
         return EXIT_BAD_USAGE;
-    case PARSE_RUN:
-        break;
+    case PARSE_RUN: break;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "client_sync: libcurl failed to initialise\n");

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 enum { MAX_FAILURE_LINES = 20 };
-#define PROGRESS_AFTER_SECONDS 0.5  /* short runs need no bar */
-#define PROGRESS_EVERY_SECONDS 0.1  /* redrawing more often only costs time */
+#define PROGRESS_AFTER_SECONDS 0.5 /* short runs need no bar */
+#define PROGRESS_EVERY_SECONDS 0.1 /* redrawing more often only costs time */
 
 void tally_start(struct run_tally *tally, const char *client, const char *program,
                  const struct client_options *options)
@@ -45,8 +45,8 @@ static void draw_progress(struct run_tally *tally)
     long done = tally->ok + tally->failed, total = tally->options->number;
     int filled = (int)(WIDTH * done / total);
     fprintf(stderr, "\r[%.*s%*s] %ld/%ld calls, %.1f s", filled,
-            "########################################", WIDTH - filled, "", done,
-            total, now - tally->started_at);
+            "########################################", WIDTH - filled, "", done, total,
+            now - tally->started_at);
     tally->progress_visible = true;
     tally->progress_drawn_at = now;
 }
@@ -59,8 +59,7 @@ void tally_ok(struct run_tally *tally, long index, double seconds)
     draw_progress(tally);
 }
 
-void tally_failed(struct run_tally *tally, long index, const char *reason,
-                  bool server_unreachable)
+void tally_failed(struct run_tally *tally, long index, const char *reason, bool server_unreachable)
 {
     tally->failed++;
     clear_progress(tally);
@@ -94,8 +93,8 @@ int tally_finish(struct run_tally *tally)
                "\"seconds\": %.6f}\n",
                tally->client, requests, tally->ok, failed, seconds);
     } else {
-        printf("%s client: %ld calls to %s: %ld ok, %ld failed, in %.3f s",
-               tally->client, requests, tally->options->url, tally->ok, failed, seconds);
+        printf("%s client: %ld calls to %s: %ld ok, %ld failed, in %.3f s", tally->client, requests,
+               tally->options->url, tally->ok, failed, seconds);
         if (tally->ok > 0 && seconds > 0)
             printf(" (%.1f ok calls/s)", (double)tally->ok / seconds);
         printf("\n");

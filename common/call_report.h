@@ -16,8 +16,8 @@
 #include "clock.h" /* the tally's times are monotonic_seconds() */
 
 struct run_tally {
-    const char *client;   /* "sync", "async", "mini": the "client" field of the summary */
-    const char *program;  /* "client_sync", ...: how messages on stderr start */
+    const char *client;  /* "sync", "async", "mini": the "client" field of the summary */
+    const char *program; /* "client_sync", ...: how messages on stderr start */
     const struct client_options *options;
     long ok;
     long failed;
@@ -39,8 +39,7 @@ void tally_ok(struct run_tally *tally, long index, double seconds);
  * Call `index` failed. `server_unreachable` marks "nobody is listening there":
  * that is reported once, in one line, however many calls hit it.
  */
-void tally_failed(struct run_tally *tally, long index, const char *reason,
-                  bool server_unreachable);
+void tally_failed(struct run_tally *tally, long index, const char *reason, bool server_unreachable);
 
 /* Print the summary and return the exit code the client should end with. */
 int tally_finish(struct run_tally *tally);

@@ -13,13 +13,19 @@
 #include <string.h>
 
 /* Long-only options get codes above any character getopt could return. */
-enum { OPT_NUMBER = 256, OPT_URL, OPT_TIMEOUT_MS, OPT_JSON, OPT_VERBOSE,
-       OPT_CONCURRENCY, OPT_RATE, OPT_HELP };
+enum {
+    OPT_NUMBER = 256,
+    OPT_URL,
+    OPT_TIMEOUT_MS,
+    OPT_JSON,
+    OPT_VERBOSE,
+    OPT_CONCURRENCY,
+    OPT_RATE,
+    OPT_HELP
+};
 
-enum parse_outcome client_options_parse(struct client_options *options,
-                                        enum client_kind kind, int argc,
-                                        char **argv, char *error,
-                                        size_t error_size)
+enum parse_outcome client_options_parse(struct client_options *options, enum client_kind kind,
+                                        int argc, char **argv, char *error, size_t error_size)
 {
     *options = (struct client_options){
         .number = DEFAULT_NUMBER,
@@ -54,8 +60,7 @@ enum parse_outcome client_options_parse(struct client_options *options,
         switch (code) {
         case OPT_NUMBER:
             if (!parse_whole_number(optarg, 1, MAX_NUMBER, &options->number)) {
-                snprintf(error, error_size,
-                         "--number wants a whole number from 1 to %d, not '%s'",
+                snprintf(error, error_size, "--number wants a whole number from 1 to %d, not '%s'",
                          MAX_NUMBER, optarg);
                 return PARSE_BAD_USAGE;
             }
@@ -75,16 +80,13 @@ enum parse_outcome client_options_parse(struct client_options *options,
                 return PARSE_BAD_USAGE;
             }
             break;
-        case OPT_JSON:
-            options->json = true;
-            break;
-        case OPT_VERBOSE:
-            options->verbose = true;
-            break;
+        case OPT_JSON: options->json = true; break;
+        case OPT_VERBOSE: options->verbose = true; break;
         case OPT_CONCURRENCY:
             if (!takes_concurrency) {
                 snprintf(error, error_size,
-                         "--concurrency is for the concurrent clients: this one makes one call at a time");
+                         "--concurrency is for the concurrent clients: this one makes one call at "
+                         "a time");
                 return PARSE_BAD_USAGE;
             }
             if (!parse_whole_number(optarg, 0, MAX_NUMBER, &options->concurrency)) {
@@ -107,14 +109,9 @@ enum parse_outcome client_options_parse(struct client_options *options,
             }
             break;
         case 'h':
-        case OPT_HELP:
-            return PARSE_SHOW_HELP;
-        case ':':
-            snprintf(error, error_size, "%s needs a value", name);
-            return PARSE_BAD_USAGE;
-        default:
-            snprintf(error, error_size, "unknown option '%s'", name);
-            return PARSE_BAD_USAGE;
+        case OPT_HELP: return PARSE_SHOW_HELP;
+        case ':': snprintf(error, error_size, "%s needs a value", name); return PARSE_BAD_USAGE;
+        default: snprintf(error, error_size, "unknown option '%s'", name); return PARSE_BAD_USAGE;
         }
     }
     if (optind < argc) {
@@ -125,8 +122,8 @@ enum parse_outcome client_options_parse(struct client_options *options,
     return PARSE_RUN;
 }
 
-void client_options_print_help(FILE *out, const char *program,
-                               enum client_kind kind, const char *what_it_does)
+void client_options_print_help(FILE *out, const char *program, enum client_kind kind,
+                               const char *what_it_does)
 {
     fprintf(out, "Usage: %s [options]\n\n%s\n\nOptions:\n", program, what_it_does);
     fprintf(out,
@@ -135,13 +132,15 @@ void client_options_print_help(FILE *out, const char *program,
             "  --timeout-ms T    give up on one call after T ms; 0 = never (default %d)\n",
             DEFAULT_NUMBER, DEFAULT_URL, DEFAULT_TIMEOUT_MS);
     if (kind == CLIENT_ASYNC || kind == CLIENT_MINI)
-        fprintf(out, "  --concurrency C   at most C calls in flight at once; 0 = all at once (default)\n");
+        fprintf(
+            out,
+            "  --concurrency C   at most C calls in flight at once; 0 = all at once (default)\n");
     if (kind == CLIENT_ASYNC)
-        fprintf(out, "  --rate R          start at most R calls per second; 0 = no limit (default)\n");
-    fprintf(out,
-            "  --json            print one JSON summary on stdout instead of prose\n"
-            "  --verbose         print one line per call with its time\n"
-            "  --help            show this help\n"
-            "\nExit status: 0 every call succeeded, 1 some call failed (each reason is\n"
-            "printed on stderr), 2 bad usage.\n");
+        fprintf(out,
+                "  --rate R          start at most R calls per second; 0 = no limit (default)\n");
+    fprintf(out, "  --json            print one JSON summary on stdout instead of prose\n"
+                 "  --verbose         print one line per call with its time\n"
+                 "  --help            show this help\n"
+                 "\nExit status: 0 every call succeeded, 1 some call failed (each reason is\n"
+                 "printed on stderr), 2 bad usage.\n");
 }

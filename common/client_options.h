@@ -44,13 +44,11 @@ enum parse_outcome { PARSE_RUN, PARSE_SHOW_HELP, PARSE_BAD_USAGE };
  * Fill `options` from argv. On PARSE_BAD_USAGE, `error` holds a one-line message
  * that names the offending option or value.
  */
-enum parse_outcome client_options_parse(struct client_options *options,
-                                        enum client_kind kind, int argc,
-                                        char **argv, char *error,
-                                        size_t error_size);
+enum parse_outcome client_options_parse(struct client_options *options, enum client_kind kind,
+                                        int argc, char **argv, char *error, size_t error_size);
 
 /* The --help text: what the program does, its options and its exit codes. */
-void client_options_print_help(FILE *out, const char *program,
-                               enum client_kind kind, const char *what_it_does);
+void client_options_print_help(FILE *out, const char *program, enum client_kind kind,
+                               const char *what_it_does);
 
 #endif

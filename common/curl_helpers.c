@@ -37,7 +37,8 @@ bool url_is_usable(const char *url, char *error, size_t error_size)
     if (rc != CURLUE_OK)
         snprintf(error, error_size, "--url '%s' is not a URL: %s", url, curl_url_strerror(rc));
     else if (!usable)
-        snprintf(error, error_size, "--url '%s': only http:// and https:// URLs are supported", url);
+        snprintf(error, error_size, "--url '%s': only http:// and https:// URLs are supported",
+                 url);
     curl_free(scheme);
     curl_url_cleanup(parsed);
     return usable;
@@ -60,5 +61,6 @@ const char *transfer_failure(CURL *easy, CURLcode code, const struct reply_body 
         return "no file descriptor left for a socket (EMFILE): raise `ulimit -n` or use "
                "--concurrency";
     *server_unreachable = means_server_unreachable(code);
-    return error_buffer != NULL && error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+    return error_buffer != NULL && error_buffer[0] != '\0' ? error_buffer
+                                                           : curl_easy_strerror(code);
 }

@@ -43,20 +43,21 @@ static const char WHAT_IT_DOES[] =
     "job as client_async, without libcurl or libuv. The URL is http:// only, and\n"
     "its host an IPv4 address or localhost (no DNS lookup: that would block).";
 
-enum { MAX_REPLY_BYTES = 1 << 20 };  /* a bigger reply is a misbehaving server */
+enum { MAX_REPLY_BYTES = 1 << 20 }; /* a bigger reply is a misbehaving server */
 
 enum call_state { CONNECTING, SENDING, RECEIVING };
-static const char *const state_names[] = {"connecting", "sending the request", "waiting for the reply"};
+static const char *const state_names[] = {"connecting", "sending the request",
+                                          "waiting for the reply"};
 
 struct call {
     struct client *client;
-    long index;               /* 0-based, in start order */
+    long index; /* 0-based, in start order */
     int fd;
     enum call_state state;
     size_t bytes_sent;
-    char *reply;              /* what has arrived so far, NUL-terminated */
+    char *reply; /* what has arrived so far, NUL-terminated */
     size_t reply_length, reply_capacity;
-    uint64_t timeout_timer;   /* 0 when there is none */
+    uint64_t timeout_timer; /* 0 when there is none */
     double started_at;
 };
 
@@ -64,11 +65,11 @@ struct client {
     struct mini_loop *loop;
     struct client_options options;
     struct sockaddr_in server_address;
-    char request[1200];       /* the same request for every call */
+    char request[1200]; /* the same request for every call */
     size_t request_length;
     struct run_tally tally;
     long calls_started, calls_in_flight;
-    bool stop_starting;       /* the server is unreachable, or no socket can be had */
+    bool stop_starting; /* the server is unreachable, or no socket can be had */
     bool told_out_of_sockets;
 };
 
@@ -94,7 +95,8 @@ static bool parse_url(struct client *client, const char *url, char *error, size_
     const char *address = strcmp(host_text, "localhost") == 0 ? "127.0.0.1" : host_text;
     client->server_address = (struct sockaddr_in){.sin_family = AF_INET};
     if (inet_pton(AF_INET, address, &client->server_address.sin_addr) != 1) {
-        snprintf(error, error_size, "--url '%s': the host must be an IPv4 address or localhost", url);
+        snprintf(error, error_size, "--url '%s': the host must be an IPv4 address or localhost",
+                 url);
         return false;
     }
     long port = 80;
@@ -104,7 +106,8 @@ static bool parse_url(struct client *client, const char *url, char *error, size_
         if (port_length < sizeof port_text)
             memcpy(port_text, after_host + 1, port_length);
         if (port_length >= sizeof port_text || !parse_whole_number(port_text, 1, 65535, &port)) {
-            snprintf(error, error_size, "--url '%s': the port must be a number from 1 to 65535", url);
+            snprintf(error, error_size, "--url '%s': the port must be a number from 1 to 65535",
+                     url);
             return false;
         }
         after_host += 1 + port_length;
@@ -115,15 +118,17 @@ static bool parse_url(struct client *client, const char *url, char *error, size_
     size_t path_length = strcspn(after_host, "#");
     for (size_t i = 0; i < path_length; i++) {
         if ((unsigned char)after_host[i] <= ' ' || after_host[i] == 0x7f) {
-            snprintf(error, error_size, "--url '%s': the path has a space or a control character", url);
+            snprintf(error, error_size, "--url '%s': the path has a space or a control character",
+                     url);
             return false;
         }
     }
-    int length = snprintf(client->request, sizeof client->request,
-                          "GET %s%.*s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: evloop-kit mini_client\r\n"
-                          "Accept: application/json\r\nConnection: close\r\n\r\n",
-                          *after_host == '/' ? "" : "/", (int)path_length, after_host,
-                          (int)(after_host - host), host);
+    int length =
+        snprintf(client->request, sizeof client->request,
+                 "GET %s%.*s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: evloop-kit mini_client\r\n"
+                 "Accept: application/json\r\nConnection: close\r\n\r\n",
+                 *after_host == '/' ? "" : "/", (int)path_length, after_host,
+                 (int)(after_host - host), host);
     if (length < 0 || (size_t)length >= sizeof client->request) {
         snprintf(error, error_size, "--url '%s' is too long", url);
         return false;
@@ -153,15 +158,17 @@ static const char *find_header(const char *headers, const char *headers_end, con
  * closed the connection, so nothing more will come. REPLY_BAD and REPLY_GOOD
  * fill `reason` (for a bad one: why, in words).
  */
-static enum reply_verdict judge_reply(const struct call *call, bool closed, char *reason, size_t reason_size)
+static enum reply_verdict judge_reply(const struct call *call, bool closed, char *reason,
+                                      size_t reason_size)
 {
     const char *reply = call->reply;
     const char *headers_end = strstr(reply, "\r\n\r\n");
     if (headers_end == NULL) {
         if (!closed)
             return REPLY_INCOMPLETE;
-        snprintf(reason, reason_size, call->reply_length == 0 ? "the server closed the connection without replying"
-                                                               : "the reply ended inside its headers");
+        snprintf(reason, reason_size,
+                 call->reply_length == 0 ? "the server closed the connection without replying"
+                                         : "the reply ended inside its headers");
         return REPLY_BAD;
     }
     int status = 0, status_end = 0;
@@ -192,9 +199,9 @@ static enum reply_verdict judge_reply(const struct call *call, bool closed, char
                      body_length, content_length);
             return REPLY_BAD;
         }
-        body_length = (size_t)content_length;  /* anything after it is not this reply */
+        body_length = (size_t)content_length; /* anything after it is not this reply */
     } else if (!closed) {
-        return REPLY_INCOMPLETE;  /* no length given: the body ends when the server closes */
+        return REPLY_INCOMPLETE; /* no length given: the body ends when the server closes */
     }
     return reply_is_good(status, body, body_length, reason, reason_size) ? REPLY_GOOD : REPLY_BAD;
 }
@@ -207,14 +214,14 @@ static void start_calls_allowed_now(struct client *client);
 static void finish_call(struct call *call, bool ok, const char *reason, bool server_unreachable)
 {
     struct client *client = call->client;
-    mini_loop_unwatch_fd(client->loop, call->fd);  /* before close(): the loop must not poll it */
+    mini_loop_unwatch_fd(client->loop, call->fd); /* before close(): the loop must not poll it */
     mini_loop_cancel_timer(client->loop, call->timeout_timer);
     close(call->fd);
     if (ok) {
         tally_ok(&client->tally, call->index, monotonic_seconds() - call->started_at);
     } else {
         tally_failed(&client->tally, call->index, reason, server_unreachable);
-        client->stop_starting |= server_unreachable;  /* no point in starting more */
+        client->stop_starting |= server_unreachable; /* no point in starting more */
     }
     free(call->reply);
     free(call);
@@ -226,7 +233,7 @@ static void read_reply(struct call *call)
 {
     if (call->reply_capacity - call->reply_length < 4096) {
         size_t capacity = call->reply_capacity * 2 + 4096;
-        char *grown = realloc(call->reply, capacity + 1);  /* +1: room for a '\0' */
+        char *grown = realloc(call->reply, capacity + 1); /* +1: room for a '\0' */
         if (grown == NULL) {
             finish_call(call, false, "out of memory", false);
             return;
@@ -234,11 +241,12 @@ static void read_reply(struct call *call)
         call->reply = grown;
         call->reply_capacity = capacity;
     }
-    ssize_t got = recv(call->fd, call->reply + call->reply_length, call->reply_capacity - call->reply_length, 0);
+    ssize_t got = recv(call->fd, call->reply + call->reply_length,
+                       call->reply_capacity - call->reply_length, 0);
     if (got < 0) {
-        if (errno != EAGAIN && errno != EINTR)  /* e.g. "Connection reset by peer" */
+        if (errno != EAGAIN && errno != EINTR) /* e.g. "Connection reset by peer" */
             finish_call(call, false, strerror(errno), false);
-        return;  /* EAGAIN: nothing after all; the loop calls again when there is */
+        return; /* EAGAIN: nothing after all; the loop calls again when there is */
     }
     call->reply_length += (size_t)got;
     call->reply[call->reply_length] = '\0';
@@ -264,11 +272,11 @@ static void send_request(struct call *call)
     if (sent < 0) {
         if (errno != EAGAIN && errno != EINTR)
             finish_call(call, false, strerror(errno), false);
-        return;  /* EAGAIN: the socket's buffer is full; the loop calls again when not */
+        return; /* EAGAIN: the socket's buffer is full; the loop calls again when not */
     }
     call->bytes_sent += (size_t)sent;
     if (call->bytes_sent == client->request_length) {
-        call->state = RECEIVING;  /* from now on, wait to read instead of to write */
+        call->state = RECEIVING; /* from now on, wait to read instead of to write */
         mini_loop_watch_fd(client->loop, call->fd, MINI_LOOP_READABLE, on_socket_ready, call);
     }
 }
@@ -280,13 +288,13 @@ static void check_connection(struct call *call)
     socklen_t error_size = sizeof error;
     if (getsockopt(call->fd, SOL_SOCKET, SO_ERROR, &error, &error_size) != 0)
         error = errno;
-    if (error != 0) {  /* e.g. "Connection refused": nobody listens there */
+    if (error != 0) { /* e.g. "Connection refused": nobody listens there */
         bool unreachable = error == ECONNREFUSED || error == EHOSTUNREACH || error == ENETUNREACH;
         finish_call(call, false, strerror(error), unreachable);
         return;
     }
     call->state = SENDING;
-    send_request(call);  /* the socket is writable right now: no need to wait a turn */
+    send_request(call); /* the socket is writable right now: no need to wait a turn */
 }
 
 /* The loop calls this when the call's socket is ready for what the call waits for.
@@ -295,21 +303,15 @@ static void on_socket_ready(struct mini_loop *loop, int fd, int ready, void *cal
 {
     (void)loop;
     (void)fd;
-    (void)ready;  /* the call's state says what it waits for */
+    (void)ready; /* the call's state says what it waits for */
     struct call *call = call_ptr;
     struct client *client = call->client;
     switch (call->state) {
-    case CONNECTING:
-        check_connection(call);
-        break;
-    case SENDING:
-        send_request(call);
-        break;
-    case RECEIVING:
-        read_reply(call);
-        break;
+    case CONNECTING: check_connection(call); break;
+    case SENDING: send_request(call); break;
+    case RECEIVING: read_reply(call); break;
     }
-    start_calls_allowed_now(client);  /* if the call ended, another may take its place */
+    start_calls_allowed_now(client); /* if the call ended, another may take its place */
 }
 
 /* The loop calls this when a call has taken longer than --timeout-ms. */
@@ -321,7 +323,7 @@ static void on_call_timeout(struct mini_loop *loop, void *call_ptr)
     char reason[96];
     snprintf(reason, sizeof reason, "no reply within %ld ms (still %s)", client->options.timeout_ms,
              state_names[call->state]);
-    call->timeout_timer = 0;  /* it has fired: nothing left to cancel */
+    call->timeout_timer = 0; /* it has fired: nothing left to cancel */
     finish_call(call, false, reason, false);
     start_calls_allowed_now(client);
 }
@@ -338,17 +340,23 @@ static bool start_call(struct client *client)
         errno = ENOMEM;
         return false;
     }
-    *call = (struct call){.client = client, .index = client->calls_started++, .fd = fd,
-                          .state = CONNECTING, .started_at = monotonic_seconds()};
+    *call = (struct call){.client = client,
+                          .index = client->calls_started++,
+                          .fd = fd,
+                          .state = CONNECTING,
+                          .started_at = monotonic_seconds()};
     client->calls_in_flight++;
     if (client->options.timeout_ms > 0)
-        call->timeout_timer = mini_loop_call_later(client->loop, client->options.timeout_ms, on_call_timeout, call);
+        call->timeout_timer =
+            mini_loop_call_later(client->loop, client->options.timeout_ms, on_call_timeout, call);
     /* Returns at once: EINPROGRESS means "connecting, the socket turns writable when done". */
-    if (connect(fd, (const struct sockaddr *)&client->server_address, sizeof client->server_address) != 0 &&
+    if (connect(fd, (const struct sockaddr *)&client->server_address,
+                sizeof client->server_address) != 0 &&
         errno != EINPROGRESS) {
         int error = errno;
         finish_call(call, false, strerror(error), error == ECONNREFUSED);
-    } else if (mini_loop_watch_fd(client->loop, fd, MINI_LOOP_WRITABLE, on_socket_ready, call) != 0) {
+    } else if (mini_loop_watch_fd(client->loop, fd, MINI_LOOP_WRITABLE, on_socket_ready, call) !=
+               0) {
         finish_call(call, false, "out of memory", false);
     }
     return true;
@@ -365,14 +373,15 @@ static void start_calls_allowed_now(struct client *client)
         if ((errno == EMFILE || errno == ENFILE) && client->calls_in_flight > 0) {
             /* Out of file descriptors: wait for a call to end and free one. */
             if (!client->told_out_of_sockets)
-                fprintf(stderr, "mini_client: out of sockets at %ld calls in flight; the others wait "
-                                "for a free one (raise `ulimit -n`, or use --concurrency)\n",
+                fprintf(stderr,
+                        "mini_client: out of sockets at %ld calls in flight; the others wait "
+                        "for a free one (raise `ulimit -n`, or use --concurrency)\n",
                         client->calls_in_flight);
             client->told_out_of_sockets = true;
             return;
         }
         fprintf(stderr, "mini_client: cannot open a socket: %s\n", strerror(errno));
-        client->stop_starting = true;  /* the calls never started count as failed */
+        client->stop_starting = true; /* the calls never started count as failed */
     }
 }
 
@@ -387,17 +396,17 @@ int main(int argc, char **argv)
     case PARSE_BAD_USAGE:
         fprintf(stderr, "mini_client: %s (try --help)\n", error);
         return EXIT_BAD_USAGE;
-    case PARSE_RUN:
-        break;
+    case PARSE_RUN: break;
     }
     if (!parse_url(&client, client.options.url, error, sizeof error)) {
         fprintf(stderr, "mini_client: %s\n", error);
         return EXIT_BAD_USAGE;
     }
     /* One socket per call in flight, plus stdio and a little spare. */
-    long most_at_once = client.options.concurrency > 0 && client.options.concurrency < client.options.number
-                            ? client.options.concurrency
-                            : client.options.number;
+    long most_at_once =
+        client.options.concurrency > 0 && client.options.concurrency < client.options.number
+            ? client.options.concurrency
+            : client.options.number;
     make_room_for_open_files(most_at_once + 16); /* short of it, calls wait for a free socket */
 
     client.loop = mini_loop_create();
@@ -407,7 +416,7 @@ int main(int argc, char **argv)
     }
     tally_start(&client.tally, "mini", "mini_client", &client.options);
     start_calls_allowed_now(&client);
-    if (mini_loop_run(client.loop) != 0)  /* returns when no call is left in flight */
+    if (mini_loop_run(client.loop) != 0) /* returns when no call is left in flight */
         perror("mini_client: poll");
     int exit_code = tally_finish(&client.tally);
     mini_loop_destroy(client.loop);

@@ -26,12 +26,12 @@ int64_t mini_loop_now_ms(void)
 
 struct mini_loop *mini_loop_create(void)
 {
-    return calloc(1, sizeof(struct mini_loop));  /* all zero: no fd watched, no timer */
+    return calloc(1, sizeof(struct mini_loop)); /* all zero: no fd watched, no timer */
 }
 
 void mini_loop_destroy(struct mini_loop *loop)
 {
-    while (loop->timers != NULL)  /* the timers that never fired */
+    while (loop->timers != NULL) /* the timers that never fired */
         mini_loop_cancel_timer(loop, loop->timers->id);
     free(loop->watchers);
     free(loop->polled);
@@ -45,24 +45,27 @@ void mini_loop_destroy(struct mini_loop *loop)
  * loop is as it was, still working. */
 static int mini_loop_make_room_for_fd(struct mini_loop *loop, int fd)
 {
-    size_t size = (size_t)fd + 64;  /* some spare room, so that growing stays rare */
+    size_t size = (size_t)fd + 64; /* some spare room, so that growing stays rare */
     struct mini_loop_watcher *watchers = realloc(loop->watchers, size * sizeof *watchers);
     loop->watchers = watchers != NULL ? watchers : loop->watchers;
     struct pollfd *polled = realloc(loop->polled, size * sizeof *polled);
     loop->polled = polled != NULL ? polled : loop->polled;
     if (watchers == NULL || polled == NULL)
         return -1;
-    memset(watchers + loop->watchers_size, 0, (size - (size_t)loop->watchers_size) * sizeof *watchers);
+    memset(watchers + loop->watchers_size, 0,
+           (size - (size_t)loop->watchers_size) * sizeof *watchers);
     loop->watchers_size = (int)size;
     return 0;
 }
 
-int mini_loop_watch_fd(struct mini_loop *loop, int fd, int events, mini_loop_fd_callback *callback, void *data)
+int mini_loop_watch_fd(struct mini_loop *loop, int fd, int events, mini_loop_fd_callback *callback,
+                       void *data)
 {
-    if (fd < 0 || events == 0 || (fd >= loop->watchers_size && mini_loop_make_room_for_fd(loop, fd) != 0))
+    if (fd < 0 || events == 0 ||
+        (fd >= loop->watchers_size && mini_loop_make_room_for_fd(loop, fd) != 0))
         return -1;
     struct mini_loop_watcher *watcher = &loop->watchers[fd];
-    if (watcher->events == 0) {  /* a new watch: what poll() said about an old one is stale */
+    if (watcher->events == 0) { /* a new watch: what poll() said about an old one is stale */
         loop->watched_count++;
         watcher->watched_in_turn = loop->turn;
     }
@@ -82,15 +85,20 @@ void mini_loop_unwatch_fd(struct mini_loop *loop, int fd)
 
 /* --- timers ------------------------------------------------------------------- */
 
-uint64_t mini_loop_call_later(struct mini_loop *loop, int64_t delay_ms, mini_loop_callback *callback, void *data)
+uint64_t mini_loop_call_later(struct mini_loop *loop, int64_t delay_ms,
+                              mini_loop_callback *callback, void *data)
 {
     struct mini_loop_timer *timer = malloc(sizeof *timer);
     if (timer == NULL)
         return 0;
     /* +1: the clock counts whole milliseconds, so without it a timer could fire up
      * to 1 ms early. Late is allowed, early never. */
-    *timer = (struct mini_loop_timer){.due_ms = mini_loop_now_ms() + (delay_ms > 0 ? delay_ms + 1 : 0),
-        .id = ++loop->last_timer_id, .set_in_turn = loop->turn, .callback = callback, .data = data};
+    *timer =
+        (struct mini_loop_timer){.due_ms = mini_loop_now_ms() + (delay_ms > 0 ? delay_ms + 1 : 0),
+                                 .id = ++loop->last_timer_id,
+                                 .set_in_turn = loop->turn,
+                                 .callback = callback,
+                                 .data = data};
     /* Walk past every timer due no later than this one, so that timers due together
      * keep the order they were set in. A sorted list on purpose, because it is easy
      * to read; inserting costs O(n). Real loops (libuv, asyncio) use a heap: O(log n). */
@@ -118,12 +126,12 @@ void mini_loop_cancel_timer(struct mini_loop *loop, uint64_t timer_id)
     struct mini_loop_timer *cancelled = *place;
     if (cancelled != NULL)
         *place = cancelled->next;
-    free(cancelled);  /* free(NULL) does nothing: an unknown id is ignored */
+    free(cancelled); /* free(NULL) does nothing: an unknown id is ignored */
 }
 
 void mini_loop_stop(struct mini_loop *loop)
 {
-    loop->stopping = true;  /* the dispatch in step 3 checks it before each callback */
+    loop->stopping = true; /* the dispatch in step 3 checks it before each callback */
 }
 
 /* --- the loop ----------------------------------------------------------------- */
@@ -146,10 +154,11 @@ static int mini_loop_run_one_turn(struct mini_loop *loop)
     int count = 0;
     for (int fd = 0; fd < loop->watchers_size; fd++)
         if (loop->watchers[fd].events != 0)
-            loop->polled[count++] = (struct pollfd){.fd = fd, .events = (short)loop->watchers[fd].events};
+            loop->polled[count++] =
+                (struct pollfd){.fd = fd, .events = (short)loop->watchers[fd].events};
     loop->turn++;
     if (poll(loop->polled, (nfds_t)count, timeout_ms) < 0)
-        return errno == EINTR ? 0 : -1;  /* a signal woke us up: just take another turn */
+        return errno == EINTR ? 0 : -1; /* a signal woke us up: just take another turn */
 
     /* Step 3: run the callbacks, the ready fds first, then the due timers. What is
      * due is decided now, once: a timer that a callback sets during this turn, even
@@ -161,7 +170,8 @@ static int mini_loop_run_one_turn(struct mini_loop *loop)
         int revents = loop->polled[i].revents;
         /* An error or a hang-up wakes the callback up for whatever it waits for: it
          * learns what happened from its next read() or write(). */
-        int ready = revents & (POLLERR | POLLHUP | POLLNVAL) ? watcher->events : revents & watcher->events;
+        int ready =
+            revents & (POLLERR | POLLHUP | POLLNVAL) ? watcher->events : revents & watcher->events;
         /* Re-check before calling: an earlier callback of this turn may have unwatched
          * this fd (then events, so ready, is 0), or closed it and watched a new socket
          * that got the same number (a watch begun in this turn): skip stale news. */
@@ -173,7 +183,7 @@ static int mini_loop_run_one_turn(struct mini_loop *loop)
     while (!loop->stopping && loop->timers != NULL && loop->timers->due_ms <= now_ms &&
            loop->timers->set_in_turn != loop->turn) {
         struct mini_loop_timer *timer = loop->timers;
-        loop->timers = timer->next;  /* unlinked first: cancelling itself is harmless */
+        loop->timers = timer->next; /* unlinked first: cancelling itself is harmless */
         timer->callback(loop, timer->data);
         free(timer);
     }

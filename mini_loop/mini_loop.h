@@ -39,17 +39,17 @@ typedef void mini_loop_callback(struct mini_loop *loop, void *data);
 
 /* One watched fd. The loop keeps them in an array indexed by the fd. */
 struct mini_loop_watcher {
-    int events;                 /* MINI_LOOP_READABLE | MINI_LOOP_WRITABLE; 0 = not watched */
-    uint64_t watched_in_turn;   /* the loop's turn when this watch began */
+    int events;               /* MINI_LOOP_READABLE | MINI_LOOP_WRITABLE; 0 = not watched */
+    uint64_t watched_in_turn; /* the loop's turn when this watch began */
     mini_loop_fd_callback *callback;
     void *data;
 };
 
 /* One timer, in a list sorted by (due_ms, id). */
 struct mini_loop_timer {
-    int64_t due_ms;             /* on mini_loop_now_ms()'s clock */
-    uint64_t id;                /* for mini_loop_cancel_timer */
-    uint64_t set_in_turn;       /* the loop's turn when it was set */
+    int64_t due_ms;       /* on mini_loop_now_ms()'s clock */
+    uint64_t id;          /* for mini_loop_cancel_timer */
+    uint64_t set_in_turn; /* the loop's turn when it was set */
     mini_loop_callback *callback;
     void *data;
     struct mini_loop_timer *next;
@@ -57,13 +57,13 @@ struct mini_loop_timer {
 
 /* The loop. No global state anywhere: two loops can exist side by side. */
 struct mini_loop {
-    struct mini_loop_watcher *watchers;  /* watchers[fd], watchers_size of them */
+    struct mini_loop_watcher *watchers; /* watchers[fd], watchers_size of them */
     int watchers_size;
-    int watched_count;                   /* how many fds are watched now */
-    struct pollfd *polled;               /* what this turn asks poll() (watchers_size long) */
-    struct mini_loop_timer *timers;      /* sorted by (due_ms, id) */
+    int watched_count;              /* how many fds are watched now */
+    struct pollfd *polled;          /* what this turn asks poll() (watchers_size long) */
+    struct mini_loop_timer *timers; /* sorted by (due_ms, id) */
     uint64_t last_timer_id;
-    uint64_t turn;                       /* counts turns: what begins during one waits for the next */
+    uint64_t turn; /* counts turns: what begins during one waits for the next */
     bool stopping;
 };
 
@@ -76,8 +76,8 @@ void mini_loop_destroy(struct mini_loop *loop);
 /* Call `callback` each time `fd` is ready for `events` (READABLE, WRITABLE or
  * both), until unwatched. Watching an fd again replaces its events and callback.
  * Returns 0, or -1 for a negative fd, no events, or no memory. */
-int mini_loop_watch_fd(struct mini_loop *loop, int fd, int events,
-                       mini_loop_fd_callback *callback, void *data);
+int mini_loop_watch_fd(struct mini_loop *loop, int fd, int events, mini_loop_fd_callback *callback,
+                       void *data);
 
 /* Stop watching `fd` (do it before closing the fd). Unwatched fds are ignored. */
 void mini_loop_unwatch_fd(struct mini_loop *loop, int fd);

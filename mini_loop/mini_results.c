@@ -27,17 +27,17 @@ enum { CALL_COUNT = 5 };
 static const int64_t call_duration_ms[CALL_COUNT] = {400, 100, 500, 200, 300};
 
 struct call {
-    int number;                 /* 1..CALL_COUNT, in start order */
+    int number; /* 1..CALL_COUNT, in start order */
     int64_t duration_ms;
     struct run *run;
 };
 
 struct run {
     struct call calls[CALL_COUNT];
-    bool handle_on_arrival;     /* callback mode */
+    bool handle_on_arrival; /* callback mode */
     int64_t started_ms;
-    int arrived;                /* how many results are in */
-    int arrival_order[CALL_COUNT], handling_order[CALL_COUNT];  /* call numbers */
+    int arrived;                                               /* how many results are in */
+    int arrival_order[CALL_COUNT], handling_order[CALL_COUNT]; /* call numbers */
     int handled;
     int64_t first_handled_after_ms;
 };
@@ -65,7 +65,7 @@ static void on_call_done(struct mini_loop *loop, void *call_ptr)
     printf("  call %d arrived at %3lld ms\n", call->number, (long long)ms_since_start(run));
     run->arrival_order[run->arrived++] = call->number;
     if (run->handle_on_arrival) {
-        handle_result(run, call);           /* callback style: right now */
+        handle_result(run, call); /* callback style: right now */
     } else if (run->arrived == CALL_COUNT) {
         for (int i = 0; i < CALL_COUNT; i++) /* await style: all at once, in start order */
             handle_result(run, &run->calls[i]);
@@ -90,7 +90,8 @@ static void print_help(void)
            "Options:\n"
            "  --scale F  multiply every duration by F, 0 < F <= 10 (default 1)\n"
            "  --help     show this help\n\n"
-           "Exit status: 0 done, 2 bad usage.\n", CALL_COUNT);
+           "Exit status: 0 done, 2 bad usage.\n",
+           CALL_COUNT);
 }
 
 int main(int argc, char **argv)
@@ -107,14 +108,19 @@ int main(int argc, char **argv)
                 return 2;
             }
             if (!parse_real_number(argv[++i], 0, 10, &scale) || scale == 0) {
-                fprintf(stderr, "mini_results: --scale wants a number above 0 and at most 10, not '%s'\n", argv[i]);
+                fprintf(stderr,
+                        "mini_results: --scale wants a number above 0 and at most 10, not '%s'\n",
+                        argv[i]);
                 return 2;
             }
-        } else if (mode == NULL && (strcmp(argv[i], "await") == 0 || strcmp(argv[i], "callback") == 0)) {
+        } else if (mode == NULL &&
+                   (strcmp(argv[i], "await") == 0 || strcmp(argv[i], "callback") == 0)) {
             mode = argv[i];
         } else {
-            fprintf(stderr, "mini_results: unexpected '%s': give one MODE, await or callback (try --help)\n",
-                    argv[i]);
+            fprintf(
+                stderr,
+                "mini_results: unexpected '%s': give one MODE, await or callback (try --help)\n",
+                argv[i]);
             return 2;
         }
     }
@@ -122,18 +128,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "mini_results: which mode? await or callback (try --help)\n");
         return 2;
     }
-    setvbuf(stdout, NULL, _IOLBF, 0);  /* each line shows when it happens, even in a pipe */
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line shows when it happens, even in a pipe */
 
     struct mini_loop *loop = mini_loop_create();
     if (loop == NULL) {
         fprintf(stderr, "mini_results: out of memory\n");
         return 1;
     }
-    struct run run = {.handle_on_arrival = strcmp(mode, "callback") == 0, .started_ms = mini_loop_now_ms()};
+    struct run run = {.handle_on_arrival = strcmp(mode, "callback") == 0,
+                      .started_ms = mini_loop_now_ms()};
     printf("%s: starting %d calls at once\n", mode, CALL_COUNT);
     for (int i = 0; i < CALL_COUNT; i++) {
         struct call *call = &run.calls[i];
-        *call = (struct call){.number = i + 1, .run = &run,
+        *call = (struct call){.number = i + 1,
+                              .run = &run,
                               .duration_ms = (int64_t)((double)call_duration_ms[i] * scale)};
         printf("  call %d started, takes %lld ms\n", call->number, (long long)call->duration_ms);
         mini_loop_call_later(loop, call->duration_ms, on_call_done, call);

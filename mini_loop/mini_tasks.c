@@ -43,18 +43,18 @@ typedef void continuation(struct mini_loop *loop, struct tutorial *tutorial);
 
 /* One call of my_async_function1 or 2: a coroutine, or a Task once scheduled. */
 struct task {
-    int number;                /* 1 or 2: which of the tutorial's functions */
-    int64_t sleep_ms;          /* its asyncio.sleep() */
-    const char *result;        /* what it returned; NULL while it runs */
-    continuation *awaited_by;  /* who awaits it, to resume when it returns */
+    int number;               /* 1 or 2: which of the tutorial's functions */
+    int64_t sleep_ms;         /* its asyncio.sleep() */
+    const char *result;       /* what it returned; NULL while it runs */
+    continuation *awaited_by; /* who awaits it, to resume when it returns */
     struct tutorial *tutorial;
 };
 
 /* The state Python keeps in main's frame: the tasks and what main got back. */
 struct tutorial {
     struct task function1, function2;
-    double time_scale;         /* --scale */
-    int tasks_gathered;        /* gather: how many of the two have returned */
+    double time_scale;  /* --scale */
+    int tasks_gathered; /* gather: how many of the two have returned */
     bool main_returned_results;
 };
 
@@ -80,7 +80,8 @@ static void my_async_function(struct mini_loop *loop, void *task_ptr)
 {
     struct task *task = task_ptr;
     printf("Hello from my async function %d\n", task->number);
-    mini_loop_call_later(loop, scaled_ms(task->tutorial, task->sleep_ms), my_async_function_after_sleep, task);
+    mini_loop_call_later(loop, scaled_ms(task->tutorial, task->sleep_ms),
+                         my_async_function_after_sleep, task);
 }
 
 /* `await task`: go on at once if it has returned already, else when it returns. */
@@ -167,7 +168,7 @@ static void dont_wait_after_sleep(struct mini_loop *loop, void *tutorial_ptr)
 
 static void dont_wait_main(struct mini_loop *loop, struct tutorial *tutorial)
 {
-    tutorial->function1.sleep_ms = 2000;  /* this scenario's functions sleep 2 s and 1 s */
+    tutorial->function1.sleep_ms = 2000; /* this scenario's functions sleep 2 s and 1 s */
     tutorial->function2.sleep_ms = 1000;
     printf("Starting main function\n");
     create_task(loop, &tutorial->function1);
@@ -217,7 +218,9 @@ static bool parse_command_line(int argc, char **argv, continuation **main, doubl
                 return false;
             }
             if (!parse_real_number(argv[++i], 0, 10, time_scale) || *time_scale == 0) {
-                fprintf(stderr, "mini_tasks: --scale wants a number above 0 and at most 10, not '%s'\n", argv[i]);
+                fprintf(stderr,
+                        "mini_tasks: --scale wants a number above 0 and at most 10, not '%s'\n",
+                        argv[i]);
                 return false;
             }
             continue;
@@ -227,15 +230,19 @@ static bool parse_command_line(int argc, char **argv, continuation **main, doubl
             if (strcmp(argv[i], modes[m].name) == 0)
                 found = m;
         if (found == MODE_COUNT || *main != NULL) {
-            fprintf(stderr, "mini_tasks: %s '%s': the modes are sequential, gather, create_task and "
-                            "dont_wait (try --help)\n",
-                    *main != NULL ? "one mode only, unexpected" : "unknown mode or option", argv[i]);
+            fprintf(stderr,
+                    "mini_tasks: %s '%s': the modes are sequential, gather, create_task and "
+                    "dont_wait (try --help)\n",
+                    *main != NULL ? "one mode only, unexpected" : "unknown mode or option",
+                    argv[i]);
             return false;
         }
         *main = modes[found].main;
     }
     if (*main == NULL) {
-        fprintf(stderr, "mini_tasks: which mode? sequential, gather, create_task or dont_wait (try --help)\n");
+        fprintf(
+            stderr,
+            "mini_tasks: which mode? sequential, gather, create_task or dont_wait (try --help)\n");
         return false;
     }
     return true;
@@ -257,7 +264,7 @@ int main(int argc, char **argv)
     continuation *scenario_main = NULL;
     if (!parse_command_line(argc, argv, &scenario_main, &tutorial.time_scale))
         return 2;
-    setvbuf(stdout, NULL, _IOLBF, 0);  /* each line shows when it happens, even in a pipe */
+    setvbuf(stdout, NULL, _IOLBF, 0); /* each line shows when it happens, even in a pipe */
 
     /* result = asyncio.run(main_async_function()): a new loop, main's first part,
      * then the loop until nothing is left to wait for. */
