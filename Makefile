@@ -120,7 +120,7 @@ deps:
 	@scripts/ensure-deps.sh --all
 
 demo: check-deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) -s --no-print-directory all
 	@scripts/demo.sh $(DELAY)
 
 # The suite runs twice: plain, then with every program rebuilt under ASan+UBSan.
@@ -128,10 +128,10 @@ test: check-deps
 	@$(MAKE) --no-print-directory tests
 	EVLOOP_BIN=bin bin/tests $(TEST_FLAGS)
 	@$(MAKE) --no-print-directory SAN=1 tests
-	EVLOOP_BIN=bin/san LSAN_OPTIONS=suppressions=tests/lsan.supp bin/san/tests $(TEST_FLAGS)
+	EVLOOP_BIN=bin/san LSAN_OPTIONS=suppressions=tests/lsan.supp:print_suppressions=0 bin/san/tests $(TEST_FLAGS)
 
 bench: check-deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) -s --no-print-directory all
 	@scripts/bench.sh
 
 run-server: all

@@ -15,6 +15,11 @@ delay_ms=${BENCH_DELAY_MS:-200}
 throughput_calls=${BENCH_CALLS:-20000}
 seconds_now() { date +%s.%N; }
 
+# Figures taken while other work loads the machine are slower than its own: say so.
+note_if_busy() {
+    awk -v cores="$(nproc)" '{ if ($1 > cores) printf "(note: the machine is busy, load %.1f on %d cores: these figures may be slower than usual)\n", $1, cores }' /proc/loadavg
+}
+
 # run_row LABEL N CLIENT ARGS...: one timed run, with the server's own view of it.
 run_row() {
     label=$1 number=$2 client=$3
@@ -25,13 +30,13 @@ run_row() {
     awk -v label="$label" -v n="$number" -v s="$seconds" -v d="$delay_ms" -v m="$max_in_flight" \
         -v client="$client" 'BEGIN {
             ideal = (client == "client_sync") ? n * d / 1000 : d / 1000
-            printf "%-28s %6d %9.3f %9.3f %8.2fx %9.1fx %8d\n", label, n, s, ideal, s / ideal, n * d / 1000 / s, m
+            printf "%-28s %6d %9.3f %9.3f %8.2fx %9.1fx %13d\n", label, n, s, ideal, s / ideal, n * d / 1000 / s, m
         }'
 }
 
 start_server --delay-ms "$delay_ms"
 echo "== Part 1: each call waits $delay_ms ms ($(nproc) cores) =="
-printf '%-28s %6s %9s %9s %9s %10s %8s\n' "client" "N" "seconds" "ideal" "vs ideal" "speedup" "max_in_flight"
+printf '%-28s %6s %9s %9s %9s %10s %13s\n' "client" "N" "seconds" "ideal" "vs ideal" "speedup" "max_in_flight"
 run_row "sync" 10 client_sync
 run_row "sync" 100 client_sync
 for number in 10 100 1000; do
@@ -41,6 +46,7 @@ if [ -x bin/mini_client ]; then
     run_row "mini (mini_loop)" 1000 mini_client
 fi
 echo "(ideal: N delays for sync, one delay for a concurrent client; speedup: N delays / seconds)"
+note_if_busy
 stop_server
 
 start_server --delay-ms 0
@@ -76,6 +82,7 @@ if command -v wrk >/dev/null 2>&1; then
 else
     echo "wrk not installed: make deps installs it"
 fi
+note_if_busy
 stop_server
 
 # Part 3: the FirecREST workflow, server rate limits at their defaults.
@@ -87,17 +94,18 @@ echo "== Part 3: FirecREST workflow, jobs of $((job_ms / 1000)) s, the server's 
 # The bound: every job needs a submission (compute: 10 per second at most) and
 # then runs job_ms plus 200 ms in the queue; its output is read after that.
 bound=$(awk -v n="$jobs" -v ms="$job_ms" 'BEGIN { printf "%.1f", n / 10 + (ms + 200) / 1000 }')
-printf '%-34s %6s %9s %9s %9s %8s %6s %9s\n' "client" "jobs" "seconds" "compute" "tasks" "utilities" "429s" "vs bound"
+printf '%-34s %6s %9s %9s %9s %9s %6s %9s\n' "client" "jobs" "seconds" "compute" "tasks" "utilities" "429s" "vs bound"
 firecrest_row() {
     label=$1
     shift
     "$@" --url "$BASE_URL" --json 2>/dev/null | sed 's/[{}",:]/ /g' | awk -v label="$label" -v jobs="$jobs" -v bound="$bound" '{
         for (i = 1; i < NF; i++) v[$i] = $(i + 1)
         versus = v["jobs"] == jobs ? sprintf("%.2fx", v["seconds"] / bound) : "-"
-        printf "%-34s %6d %9.2f %9d %9d %8d %6d %9s\n", label, v["jobs"], v["seconds"], v["compute"], v["tasks"], v["utilities"], v["rate_limited"], versus
+        printf "%-34s %6d %9.2f %9d %9d %9d %6d %9s\n", label, v["jobs"], v["seconds"], v["compute"], v["tasks"], v["utilities"], v["rate_limited"], versus
     }'
 }
 firecrest_row "firecrest_sync (one job at a time)" bin/firecrest_sync --jobs 5
 firecrest_row "firecrest_async" bin/firecrest_async --jobs "$jobs"
 firecrest_row "firecrest_async --no-merge" bin/firecrest_async --jobs "$jobs" --no-merge
 awk -v n="$jobs" -v ms="$job_ms" -v bound="$bound" 'BEGIN { printf "(bound for %d jobs: %d submissions at 10/s + %.1f s of queue and run = %s s)\n", n, n, (ms + 200) / 1000, bound }'
+note_if_busy

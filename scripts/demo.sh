@@ -10,7 +10,11 @@ cd "$(dirname "$0")/.."
 . scripts/server.sh
 
 delay_ms=${1:-200}
-case "$delay_ms" in ''|*[!0-9]*) echo "usage: $0 [DELAY_MS]" >&2; exit 2 ;; esac
+case "$delay_ms" in
+    ''|*[!0-9]*)
+        echo "demo: DELAY is how long each call waits, in whole milliseconds (make demo DELAY=500), not '$delay_ms'" >&2
+        exit 2 ;;
+esac
 
 trap stop_server EXIT INT TERM
 start_server --delay-ms "$delay_ms"
