@@ -46,7 +46,7 @@ CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcrit
 # --- what each program is made of -------------------------------------------
 
 # What every client shares, what the libcurl ones add, what the FirecREST ones add.
-COMMON_OBJS := $(BUILD)/common/client_options.o $(BUILD)/common/call_report.o $(BUILD)/common/clock.o \
+COMMON_OBJS := $(BUILD)/common/client_options.o $(BUILD)/common/call_report.o $(BUILD)/common/clock.o $(BUILD)/common/call_trace.o \
                $(BUILD)/common/reply_check.o $(BUILD)/common/open_files.o $(BUILD)/common/numbers.o
 CURL_OBJS := $(BUILD)/common/curl_helpers.o
 FIRECREST_API_OBJS := $(BUILD)/firecrest/clients/firecrest_api.o
@@ -71,25 +71,25 @@ $(BIN)/server: $(SERVER_OBJS) $(FIRECREST_FAKE_OBJS) $(BUILD)/common/numbers.o
 
 $(BIN)/client_sync: $(BUILD)/client_sync/client_sync.o $(COMMON_OBJS) $(CURL_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) $(CJSON_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) $(CJSON_LIBS) -lpthread -lm
 
 $(BIN)/firecrest_sync: $(BUILD)/firecrest/clients/firecrest_sync.o $(COMMON_OBJS) $(CURL_OBJS) $(FIRECREST_API_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) $(CJSON_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CURL_LIBS) $(CJSON_LIBS) -lpthread -lm
 
 $(BIN)/firecrest_async: $(BUILD)/firecrest/clients/firecrest_async.o $(BUILD)/client_async/uv_curl.o $(COMMON_OBJS) $(CURL_OBJS) $(FIRECREST_API_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) -lpthread -lm
 
 $(BIN)/client_async: $(BUILD)/client_async/client_async.o $(BUILD)/client_async/uv_curl.o \
                     $(BUILD)/client_async/host_lookup.o $(COMMON_OBJS) $(CURL_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(UV_LIBS) $(CURL_LIBS) $(CJSON_LIBS) -lpthread -lm
 
 # Every mini_loop program is one file on top of the loop (and the shared reporting).
 $(MINI_PROGRAMS): $(BIN)/%: $(BUILD)/mini_loop/%.o $(MINI_LOOP_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CJSON_LIBS) -lpthread -lm
 
 # One test binary: unit tests link the code under test, integration tests run
 # the programs in $(BIN) as separate processes.

@@ -17,6 +17,7 @@
  */
 #include <curl/curl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct program {
     uv_loop_t loop;
     struct uv_curl curl;       /* libcurl on the loop (uv_curl.c) */
     uv_timer_t rate_timer;     /* wakes us when the next start is due (--rate) */
+    uv_signal_t interrupt;     /* Ctrl-C, delivered by the loop like any other event */
     struct host_lookup server; /* the server's address, looked up once (host_lookup.c) */
     struct client_options options;
     struct run_tally tally;
@@ -46,6 +48,7 @@ struct program {
     long calls_started;
     long calls_in_flight;
     bool server_unreachable; /* then we start no more calls: they would all fail */
+    bool interrupted;        /* Ctrl-C: stop now, report what was done */
     struct call *idle_calls; /* finished calls, kept to be reused */
     struct call **all_calls; /* every call made, freed at the end */
     long calls_made;
@@ -55,7 +58,6 @@ struct program {
 struct call {
     CURL *easy;
     long index;        /* which call this is, 0..N-1 */
-    double started_at; /* monotonic seconds */
     struct reply_body body;
     char error[CURL_ERROR_SIZE]; /* libcurl's own words when the call fails */
     struct call *next_idle;
@@ -101,11 +103,11 @@ static bool start_call(struct program *program)
     if (call == NULL)
         return false;
     call->index = program->calls_started++;
-    call->started_at = monotonic_seconds();
     call->body.length = 0;
     call->body.too_big = false;
     if (!uv_curl_start(&program->curl, call->easy))
         return false;
+    tally_call_started(&program->tally, call->index);
     program->calls_in_flight++;
     return true;
 }
@@ -118,6 +120,7 @@ static void start_calls_allowed_now(struct program *program)
 {
     const struct client_options *options = &program->options;
     while (program->calls_started < options->number && !program->server_unreachable &&
+           !program->interrupted &&
            program->calls_in_flight < program->most_in_flight) {
         if (options->rate > 0) {
             /* Call i is due i/R seconds after the run began: starts are spread
@@ -149,7 +152,7 @@ static void on_server_found(struct host_lookup *server, const char *error)
     struct program *program = server->data;
     if (error != NULL) {
         program->server_unreachable = true; /* no call is made: all count as failed */
-        tally_failed(&program->tally, 0, error, true);
+        tally_failed(&program->tally, 0, 0, error, true);
         return;
     }
     start_calls_allowed_now(program);
@@ -166,7 +169,6 @@ static void on_call_done(struct uv_curl *glue, CURL *easy, CURLcode result)
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&call);
     program->calls_in_flight--;
 
-    double seconds = monotonic_seconds() - call->started_at;
     char reason[128];
     long http_status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http_status);
@@ -174,12 +176,12 @@ static void on_call_done(struct uv_curl *glue, CURL *easy, CURLcode result)
         bool unreachable;
         const char *why = transfer_failure(easy, result, &call->body, call->error, &unreachable);
         program->server_unreachable |= unreachable;
-        tally_failed(&program->tally, call->index, why, unreachable);
+        tally_failed(&program->tally, call->index, http_status, why, unreachable);
     } else if (reply_is_good(http_status, call->body.bytes, call->body.length, reason,
                              sizeof reason)) {
-        tally_ok(&program->tally, call->index, seconds);
+        tally_ok(&program->tally, call->index);
     } else {
-        tally_failed(&program->tally, call->index, reason, false);
+        tally_failed(&program->tally, call->index, http_status, reason, false);
     }
     call->next_idle = program->idle_calls;
     program->idle_calls = call;
@@ -190,10 +192,23 @@ static void on_call_done(struct uv_curl *glue, CURL *easy, CURLcode result)
         uv_stop(&program->loop);
 }
 
+/* libuv calls this on Ctrl-C: start no more calls, and stop the loop now. The
+ * calls still in flight are dropped in shut_down(); the summary counts them as
+ * not done. */
+static void on_uv_interrupt(uv_signal_t *interrupt, int signal_number)
+{
+    (void)signal_number;
+    struct program *program = interrupt->data;
+    program->interrupted = true;
+    tally_interrupted(&program->tally);
+    uv_stop(&program->loop);
+}
+
 /* After the run: close every handle, let the loop finish closing them, free. */
 static int shut_down(struct program *program)
 {
     for (long i = 0; i < program->calls_made; i++) {
+        uv_curl_cancel(&program->curl, program->all_calls[i]->easy); /* after Ctrl-C */
         curl_easy_cleanup(program->all_calls[i]->easy);
         free(program->all_calls[i]->body.bytes);
         free(program->all_calls[i]);
@@ -202,6 +217,7 @@ static int shut_down(struct program *program)
     host_lookup_free(&program->server); /* after the handles that used it */
     uv_curl_close(&program->curl);
     uv_close((uv_handle_t *)&program->rate_timer, NULL);
+    uv_close((uv_handle_t *)&program->interrupt, NULL);
     uv_run(&program->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
     int still_open = uv_loop_close(&program->loop);
     if (still_open != 0)
@@ -254,6 +270,10 @@ int main(int argc, char **argv)
     uv_loop_init(&program.loop);
     uv_timer_init(&program.loop, &program.rate_timer);
     program.rate_timer.data = &program;
+    uv_signal_init(&program.loop, &program.interrupt);
+    program.interrupt.data = &program;
+    uv_signal_start(&program.interrupt, on_uv_interrupt, SIGINT);
+    uv_unref((uv_handle_t *)&program.interrupt); /* waiting for Ctrl-C alone keeps no loop alive */
     program.all_calls = calloc((size_t)most_at_once, sizeof *program.all_calls);
     if (!uv_curl_init(&program.curl, &program.loop, on_call_done, &program) ||
         program.all_calls == NULL) {

@@ -195,6 +195,12 @@ static void check_finished_transfers(struct uv_curl *glue)
     }
 }
 
+void uv_curl_cancel(struct uv_curl *glue, CURL *easy)
+{
+    /* CURLM_OK also for a handle already out of the multi handle. */
+    multi_ok("curl_multi_remove_handle", curl_multi_remove_handle(glue->multi, easy));
+}
+
 void uv_curl_close(struct uv_curl *glue)
 {
     /* Closes the kept-alive connections: libcurl says CURL_POLL_REMOVE for each,

@@ -40,6 +40,10 @@ bool uv_curl_init(struct uv_curl *glue, uv_loop_t *loop, uv_curl_done_callback *
  * False (with a message on stderr) when libcurl refuses it. */
 bool uv_curl_start(struct uv_curl *glue, CURL *easy);
 
+/* Take back a transfer that has not finished (after Ctrl-C, say); harmless for
+ * one that has. Its socket watches are closed. */
+void uv_curl_cancel(struct uv_curl *glue, CURL *easy);
+
 /* Close the multi handle (and with it the kept-alive connections) and the timer.
  * Run the loop once more afterwards, so that libuv finishes closing them. */
 void uv_curl_close(struct uv_curl *glue);

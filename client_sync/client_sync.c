@@ -13,6 +13,7 @@
  * Compare with client_async.c, which makes the same calls but overlaps the waits.
  */
 #include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,28 @@
 static const char WHAT_IT_DOES[] =
     "Calls URL --number times, one call after the other (blocking libcurl),\n"
     "and reports how long it took. The baseline to compare client_async with.";
+
+/*
+ * Ctrl-C: the handler only raises a flag (nothing else is safe in a signal
+ * handler). The signal also wakes libcurl's poll(), libcurl then calls
+ * on_curl_progress, which sees the flag and ends the call; the loop stops and the
+ * summary covers the calls made so far.
+ */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int signal_number)
+{
+    (void)signal_number;
+    interrupted = 1;
+}
+
+/* CURLOPT_XFERINFOFUNCTION: libcurl calls it while a call is under way. */
+static int on_curl_progress(void *data, curl_off_t download_total, curl_off_t downloaded,
+                            curl_off_t upload_total, curl_off_t uploaded)
+{
+    (void)data, (void)download_total, (void)downloaded, (void)upload_total, (void)uploaded;
+    return interrupted; /* non-zero: abort this call */
+}
 
 int main(int argc, char **argv)
 {
@@ -68,11 +91,15 @@ int main(int argc, char **argv)
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, options.timeout_ms);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "evloop-kit client_sync");
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_curl_progress);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    struct sigaction interrupt = {.sa_handler = on_interrupt}; /* no SA_RESTART: wake poll() */
+    sigaction(SIGINT, &interrupt, NULL);
 
     struct run_tally tally;
     tally_start(&tally, "sync", "client_sync", &options);
-    for (long call = 0; call < options.number; call++) {
-        double call_started = monotonic_seconds();
+    for (long call = 0; call < options.number && !interrupted; call++) {
+        tally_call_started(&tally, call);
         body.length = 0;
         body.too_big = false;
         curl_error[0] = '\0';
@@ -80,24 +107,27 @@ int main(int argc, char **argv)
         /* Here the whole program waits: nothing else happens until the reply is in. */
         CURLcode code = curl_easy_perform(easy);
 
-        double call_seconds = monotonic_seconds() - call_started;
+        long http_status = 0;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http_status);
+        if (interrupted)
+            break; /* this call was cut short: it is neither ok nor failed */
         if (code != CURLE_OK) {
             bool unreachable;
             const char *why = transfer_failure(easy, code, &body, curl_error, &unreachable);
-            tally_failed(&tally, call, why, unreachable);
+            tally_failed(&tally, call, http_status, why, unreachable);
             /* A dead server fails every call the same way: stop, do not hammer it. */
             if (unreachable)
                 break;
             continue;
         }
-        long http_status = 0;
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &http_status);
         char reason[128];
         if (reply_is_good(http_status, body.bytes, body.length, reason, sizeof reason))
-            tally_ok(&tally, call, call_seconds);
+            tally_ok(&tally, call);
         else
-            tally_failed(&tally, call, reason, false);
+            tally_failed(&tally, call, http_status, reason, false);
     }
+    if (interrupted)
+        tally_interrupted(&tally);
     int exit_code = tally_finish(&tally);
 
     free(body.bytes);

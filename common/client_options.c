@@ -21,6 +21,8 @@ enum {
     OPT_VERBOSE,
     OPT_CONCURRENCY,
     OPT_RATE,
+    OPT_TRACE,
+    OPT_TIMELINE,
     OPT_HELP
 };
 
@@ -41,6 +43,8 @@ enum parse_outcome client_options_parse(struct client_options *options, enum cli
         {"timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS},
         {"json", no_argument, NULL, OPT_JSON},
         {"verbose", no_argument, NULL, OPT_VERBOSE},
+        {"trace", required_argument, NULL, OPT_TRACE},
+        {"timeline", no_argument, NULL, OPT_TIMELINE},
         {"help", no_argument, NULL, OPT_HELP},
         /* Listed for every client so that the sync client can say
          * "--concurrency is for the async client" instead of "unknown option". */
@@ -82,6 +86,14 @@ enum parse_outcome client_options_parse(struct client_options *options, enum cli
             break;
         case OPT_JSON: options->json = true; break;
         case OPT_VERBOSE: options->verbose = true; break;
+        case OPT_TRACE:
+            if (optarg[0] == '\0') {
+                snprintf(error, error_size, "--trace wants a file name, got an empty string");
+                return PARSE_BAD_USAGE;
+            }
+            options->trace_path = optarg;
+            break;
+        case OPT_TIMELINE: options->timeline = true; break;
         case OPT_CONCURRENCY:
             if (!takes_concurrency) {
                 snprintf(error, error_size,
@@ -139,8 +151,11 @@ void client_options_print_help(FILE *out, const char *program, enum client_kind 
         fprintf(out,
                 "  --rate R          start at most R calls per second; 0 = no limit (default)\n");
     fprintf(out, "  --json            print one JSON summary on stdout instead of prose\n"
-                 "  --verbose         print one line per call with its time\n"
+                 "  --verbose         print one line per call: when it started, how long it took\n"
+                 "  --trace FILE      write every call's start and end to FILE (CSV), at the end\n"
+                 "  --timeline        after the summary, draw the calls as bars on the terminal\n"
                  "  --help            show this help\n"
                  "\nExit status: 0 every call succeeded, 1 some call failed (each reason is\n"
-                 "printed on stderr), 2 bad usage.\n");
+                 "printed on stderr), 2 bad usage, 130 interrupted by Ctrl-C (after the\n"
+                 "summary of the calls made so far).\n");
 }

@@ -18,6 +18,7 @@ enum {
     EXIT_ALL_CALLS_OK = 0,
     EXIT_SOME_CALLS_FAILED = 1,
     EXIT_BAD_USAGE = 2,
+    EXIT_INTERRUPTED = 130, /* 128 + SIGINT, as a shell reports a Ctrl-C */
 };
 
 /* Which client is parsing: the async and mini clients accept more options. */
@@ -36,6 +37,8 @@ struct client_options {
     bool verbose;     /* --verbose: one line per call with its time */
     long concurrency; /* --concurrency C (async, mini): most calls in flight; 0 = all */
     double rate;      /* --rate R (async): most call starts per second; 0 = no limit */
+    const char *trace_path; /* --trace FILE: every call's start and end, as CSV; NULL = none */
+    bool timeline;          /* --timeline: draw the calls on the terminal after the summary */
 };
 
 enum parse_outcome { PARSE_RUN, PARSE_SHOW_HELP, PARSE_BAD_USAGE };

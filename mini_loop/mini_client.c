@@ -22,7 +22,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +52,7 @@ static const char *const state_names[] = {"connecting", "sending the request",
                                           "waiting for the reply"};
 
 struct call {
-    struct client *client;
+    struct program *program;
     long index; /* 0-based, in start order */
     int fd;
     enum call_state state;
@@ -58,10 +60,10 @@ struct call {
     char *reply; /* what has arrived so far, NUL-terminated */
     size_t reply_length, reply_capacity;
     uint64_t timeout_timer; /* 0 when there is none */
-    double started_at;
+    struct call *next, *previous; /* the calls in flight, so that Ctrl-C can drop them */
 };
 
-struct client {
+struct program {
     struct mini_loop *loop;
     struct client_options options;
     struct sockaddr_in server_address;
@@ -69,13 +71,14 @@ struct client {
     size_t request_length;
     struct run_tally tally;
     long calls_started, calls_in_flight;
-    bool stop_starting; /* the server is unreachable, or no socket can be had */
+    struct call *calls_in_flight_list;
+    bool stop_starting; /* the server is unreachable, no socket can be had, or Ctrl-C */
     bool told_out_of_sockets;
 };
 
 /* --- the URL, read by hand: http://HOST[:PORT][/PATH][?QUERY] ------------------ */
 
-static bool parse_url(struct client *client, const char *url, char *error, size_t error_size)
+static bool parse_url(struct program *program, const char *url, char *error, size_t error_size)
 {
     if (strncasecmp(url, "http://", 7) != 0) {
         snprintf(error, error_size, "--url '%s': mini_client speaks plain http:// only", url);
@@ -93,8 +96,8 @@ static bool parse_url(struct client *client, const char *url, char *error, size_
     host_text[host_length] = '\0';
     /* No DNS here (a lookup would block the loop): an IPv4 address or localhost. */
     const char *address = strcmp(host_text, "localhost") == 0 ? "127.0.0.1" : host_text;
-    client->server_address = (struct sockaddr_in){.sin_family = AF_INET};
-    if (inet_pton(AF_INET, address, &client->server_address.sin_addr) != 1) {
+    program->server_address = (struct sockaddr_in){.sin_family = AF_INET};
+    if (inet_pton(AF_INET, address, &program->server_address.sin_addr) != 1) {
         snprintf(error, error_size, "--url '%s': the host must be an IPv4 address or localhost",
                  url);
         return false;
@@ -113,7 +116,7 @@ static bool parse_url(struct client *client, const char *url, char *error, size_
         after_host += 1 + port_length;
     }
     /* From here on, after_host is the path; host..after_host goes into "Host:". */
-    client->server_address.sin_port = htons((uint16_t)port);
+    program->server_address.sin_port = htons((uint16_t)port);
     /* The path goes into the request line as it is: no spaces or control bytes. */
     size_t path_length = strcspn(after_host, "#");
     for (size_t i = 0; i < path_length; i++) {
@@ -124,16 +127,16 @@ static bool parse_url(struct client *client, const char *url, char *error, size_
         }
     }
     int length =
-        snprintf(client->request, sizeof client->request,
+        snprintf(program->request, sizeof program->request,
                  "GET %s%.*s HTTP/1.1\r\nHost: %.*s\r\nUser-Agent: evloop-kit mini_client\r\n"
                  "Accept: application/json\r\nConnection: close\r\n\r\n",
                  *after_host == '/' ? "" : "/", (int)path_length, after_host,
                  (int)(after_host - host), host);
-    if (length < 0 || (size_t)length >= sizeof client->request) {
+    if (length < 0 || (size_t)length >= sizeof program->request) {
         snprintf(error, error_size, "--url '%s' is too long", url);
         return false;
     }
-    client->request_length = (size_t)length;
+    program->request_length = (size_t)length;
     return true;
 }
 
@@ -208,24 +211,38 @@ static enum reply_verdict judge_reply(const struct call *call, bool closed, char
 
 /* --- one call's life ----------------------------------------------------------- */
 
-static void start_calls_allowed_now(struct client *client);
+static void start_calls_allowed_now(struct program *program);
+static int interrupt_pipe[2] = {-1, -1}; /* Ctrl-C's way into the loop (see the end) */
+
+/* A call leaves the list of calls in flight, and its memory is freed. */
+static void forget_call(struct call *call)
+{
+    struct program *program = call->program;
+    if (call->previous != NULL)
+        call->previous->next = call->next;
+    else
+        program->calls_in_flight_list = call->next;
+    if (call->next != NULL)
+        call->next->previous = call->previous;
+    program->calls_in_flight--;
+    free(call->reply);
+    free(call);
+}
 
 /* The end of a call, good or bad: give back its socket, timer and memory. */
 static void finish_call(struct call *call, bool ok, const char *reason, bool server_unreachable)
 {
-    struct client *client = call->client;
-    mini_loop_unwatch_fd(client->loop, call->fd); /* before close(): the loop must not poll it */
-    mini_loop_cancel_timer(client->loop, call->timeout_timer);
+    struct program *program = call->program;
+    mini_loop_unwatch_fd(program->loop, call->fd); /* before close(): the loop must not poll it */
+    mini_loop_cancel_timer(program->loop, call->timeout_timer);
     close(call->fd);
     if (ok) {
-        tally_ok(&client->tally, call->index, monotonic_seconds() - call->started_at);
+        tally_ok(&program->tally, call->index);
     } else {
-        tally_failed(&client->tally, call->index, reason, server_unreachable);
-        client->stop_starting |= server_unreachable; /* no point in starting more */
+        tally_failed(&program->tally, call->index, 0, reason, server_unreachable);
+        program->stop_starting |= server_unreachable; /* no point in starting more */
     }
-    free(call->reply);
-    free(call);
-    client->calls_in_flight--;
+    forget_call(call);
 }
 
 /* RECEIVING: read what has arrived, and finish the call once the reply is whole. */
@@ -266,18 +283,18 @@ static mini_loop_fd_callback on_socket_ready;
 /* SENDING: write what the socket takes now; once all is out, wait for the reply. */
 static void send_request(struct call *call)
 {
-    const struct client *client = call->client;
-    ssize_t sent = send(call->fd, client->request + call->bytes_sent,
-                        client->request_length - call->bytes_sent, MSG_NOSIGNAL);
+    const struct program *program = call->program;
+    ssize_t sent = send(call->fd, program->request + call->bytes_sent,
+                        program->request_length - call->bytes_sent, MSG_NOSIGNAL);
     if (sent < 0) {
         if (errno != EAGAIN && errno != EINTR)
             finish_call(call, false, strerror(errno), false);
         return; /* EAGAIN: the socket's buffer is full; the loop calls again when not */
     }
     call->bytes_sent += (size_t)sent;
-    if (call->bytes_sent == client->request_length) {
+    if (call->bytes_sent == program->request_length) {
         call->state = RECEIVING; /* from now on, wait to read instead of to write */
-        mini_loop_watch_fd(client->loop, call->fd, MINI_LOOP_READABLE, on_socket_ready, call);
+        mini_loop_watch_fd(program->loop, call->fd, MINI_LOOP_READABLE, on_socket_ready, call);
     }
 }
 
@@ -305,13 +322,13 @@ static void on_socket_ready(struct mini_loop *loop, int fd, int ready, void *cal
     (void)fd;
     (void)ready; /* the call's state says what it waits for */
     struct call *call = call_ptr;
-    struct client *client = call->client;
+    struct program *program = call->program;
     switch (call->state) {
     case CONNECTING: check_connection(call); break;
     case SENDING: send_request(call); break;
     case RECEIVING: read_reply(call); break;
     }
-    start_calls_allowed_now(client); /* if the call ended, another may take its place */
+    start_calls_allowed_now(program); /* if the call ended, another may take its place */
 }
 
 /* The loop calls this when a call has taken longer than --timeout-ms. */
@@ -319,17 +336,17 @@ static void on_call_timeout(struct mini_loop *loop, void *call_ptr)
 {
     (void)loop;
     struct call *call = call_ptr;
-    struct client *client = call->client;
+    struct program *program = call->program;
     char reason[96];
-    snprintf(reason, sizeof reason, "no reply within %ld ms (still %s)", client->options.timeout_ms,
+    snprintf(reason, sizeof reason, "no reply within %ld ms (still %s)", program->options.timeout_ms,
              state_names[call->state]);
     call->timeout_timer = 0; /* it has fired: nothing left to cancel */
     finish_call(call, false, reason, false);
-    start_calls_allowed_now(client);
+    start_calls_allowed_now(program);
 }
 
 /* Open a socket and start connecting; false when no socket can be had now. */
-static bool start_call(struct client *client)
+static bool start_call(struct program *program)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -340,22 +357,26 @@ static bool start_call(struct client *client)
         errno = ENOMEM;
         return false;
     }
-    *call = (struct call){.client = client,
-                          .index = client->calls_started++,
+    *call = (struct call){.program = program,
+                          .index = program->calls_started++,
                           .fd = fd,
                           .state = CONNECTING,
-                          .started_at = monotonic_seconds()};
-    client->calls_in_flight++;
-    if (client->options.timeout_ms > 0)
+                          .next = program->calls_in_flight_list};
+    if (call->next != NULL)
+        call->next->previous = call;
+    program->calls_in_flight_list = call;
+    program->calls_in_flight++;
+    tally_call_started(&program->tally, call->index);
+    if (program->options.timeout_ms > 0)
         call->timeout_timer =
-            mini_loop_call_later(client->loop, client->options.timeout_ms, on_call_timeout, call);
+            mini_loop_call_later(program->loop, program->options.timeout_ms, on_call_timeout, call);
     /* Returns at once: EINPROGRESS means "connecting, the socket turns writable when done". */
-    if (connect(fd, (const struct sockaddr *)&client->server_address,
-                sizeof client->server_address) != 0 &&
+    if (connect(fd, (const struct sockaddr *)&program->server_address,
+                sizeof program->server_address) != 0 &&
         errno != EINPROGRESS) {
         int error = errno;
         finish_call(call, false, strerror(error), error == ECONNREFUSED);
-    } else if (mini_loop_watch_fd(client->loop, fd, MINI_LOOP_WRITABLE, on_socket_ready, call) !=
+    } else if (mini_loop_watch_fd(program->loop, fd, MINI_LOOP_WRITABLE, on_socket_ready, call) !=
                0) {
         finish_call(call, false, "out of memory", false);
     }
@@ -363,33 +384,84 @@ static bool start_call(struct client *client)
 }
 
 /* Start calls while some are left and --concurrency allows. */
-static void start_calls_allowed_now(struct client *client)
+static void start_calls_allowed_now(struct program *program)
 {
-    const struct client_options *options = &client->options;
-    while (client->calls_started < options->number && !client->stop_starting &&
-           (options->concurrency == 0 || client->calls_in_flight < options->concurrency)) {
-        if (start_call(client))
+    const struct client_options *options = &program->options;
+    while (program->calls_started < options->number && !program->stop_starting &&
+           (options->concurrency == 0 || program->calls_in_flight < options->concurrency)) {
+        if (start_call(program))
             continue;
-        if ((errno == EMFILE || errno == ENFILE) && client->calls_in_flight > 0) {
+        if ((errno == EMFILE || errno == ENFILE) && program->calls_in_flight > 0) {
             /* Out of file descriptors: wait for a call to end and free one. */
-            if (!client->told_out_of_sockets)
+            if (!program->told_out_of_sockets)
                 fprintf(stderr,
                         "mini_client: out of sockets at %ld calls in flight; the others wait "
                         "for a free one (raise `ulimit -n`, or use --concurrency)\n",
-                        client->calls_in_flight);
-            client->told_out_of_sockets = true;
+                        program->calls_in_flight);
+            program->told_out_of_sockets = true;
             return;
         }
         fprintf(stderr, "mini_client: cannot open a socket: %s\n", strerror(errno));
-        client->stop_starting = true; /* the calls never started count as failed */
+        program->stop_starting = true; /* the calls never started count as failed */
     }
+    /* Nothing in flight and nothing left to start: stop watching for Ctrl-C too,
+     * so that the loop, with nothing left to watch, returns. */
+    if (program->calls_in_flight == 0)
+        mini_loop_unwatch_fd(program->loop, interrupt_pipe[0]);
+}
+
+/* --- Ctrl-C, the self-pipe way ------------------------------------------------- */
+
+/*
+ * A signal handler may do almost nothing safely, but it may write() to a pipe.
+ * The loop watches the pipe's other end like any socket, so Ctrl-C arrives as one
+ * more "this fd is readable" event, in the loop, where anything may be done.
+ */
+static void on_interrupt_signal(int signal_number)
+{
+    (void)signal_number;
+    int saved_errno = errno; /* the code we interrupted may be about to read errno */
+    ssize_t ignored = write(interrupt_pipe[1], "!", 1);
+    (void)ignored; /* a full pipe already holds a Ctrl-C */
+    errno = saved_errno;
+}
+
+/* The loop calls this when the pipe has a byte: drop the calls in flight, stop. */
+static void on_interrupt(struct mini_loop *loop, int fd, int ready, void *program_ptr)
+{
+    (void)ready;
+    struct program *program = program_ptr;
+    mini_loop_unwatch_fd(loop, fd);
+    program->stop_starting = true;
+    tally_interrupted(&program->tally);
+    while (program->calls_in_flight_list != NULL) {
+        struct call *call = program->calls_in_flight_list;
+        mini_loop_unwatch_fd(loop, call->fd);
+        mini_loop_cancel_timer(loop, call->timeout_timer);
+        close(call->fd);
+        forget_call(call); /* neither ok nor failed: the summary counts it as not done */
+    }
+    mini_loop_stop(loop);
+}
+
+static bool watch_for_ctrl_c(struct program *program)
+{
+    if (pipe(interrupt_pipe) != 0)
+        return false;
+    /* Non-blocking, so that the handler never waits on a full pipe. */
+    fcntl(interrupt_pipe[1], F_SETFL, O_NONBLOCK);
+    if (mini_loop_watch_fd(program->loop, interrupt_pipe[0], MINI_LOOP_READABLE, on_interrupt,
+                           program) != 0)
+        return false;
+    struct sigaction interrupt = {.sa_handler = on_interrupt_signal};
+    return sigaction(SIGINT, &interrupt, NULL) == 0;
 }
 
 int main(int argc, char **argv)
 {
-    struct client client = {0};
+    struct program program = {0};
     char error[512];
-    switch (client_options_parse(&client.options, CLIENT_MINI, argc, argv, error, sizeof error)) {
+    switch (client_options_parse(&program.options, CLIENT_MINI, argc, argv, error, sizeof error)) {
     case PARSE_SHOW_HELP:
         client_options_print_help(stdout, "mini_client", CLIENT_MINI, WHAT_IT_DOES);
         return EXIT_ALL_CALLS_OK;
@@ -398,27 +470,31 @@ int main(int argc, char **argv)
         return EXIT_BAD_USAGE;
     case PARSE_RUN: break;
     }
-    if (!parse_url(&client, client.options.url, error, sizeof error)) {
+    if (!parse_url(&program, program.options.url, error, sizeof error)) {
         fprintf(stderr, "mini_client: %s\n", error);
         return EXIT_BAD_USAGE;
     }
     /* One socket per call in flight, plus stdio and a little spare. */
     long most_at_once =
-        client.options.concurrency > 0 && client.options.concurrency < client.options.number
-            ? client.options.concurrency
-            : client.options.number;
+        program.options.concurrency > 0 && program.options.concurrency < program.options.number
+            ? program.options.concurrency
+            : program.options.number;
     make_room_for_open_files(most_at_once + 16); /* short of it, calls wait for a free socket */
 
-    client.loop = mini_loop_create();
-    if (client.loop == NULL) {
+    program.loop = mini_loop_create();
+    if (program.loop == NULL) {
         fprintf(stderr, "mini_client: out of memory\n");
         return EXIT_SOME_CALLS_FAILED;
     }
-    tally_start(&client.tally, "mini", "mini_client", &client.options);
-    start_calls_allowed_now(&client);
-    if (mini_loop_run(client.loop) != 0) /* returns when no call is left in flight */
+    tally_start(&program.tally, "mini", "mini_client", &program.options);
+    if (!watch_for_ctrl_c(&program))
+        perror("mini_client: Ctrl-C will end the program without a summary");
+    start_calls_allowed_now(&program);
+    if (mini_loop_run(program.loop) != 0) /* returns when no call is left in flight */
         perror("mini_client: poll");
-    int exit_code = tally_finish(&client.tally);
-    mini_loop_destroy(client.loop);
+    int exit_code = tally_finish(&program.tally);
+    mini_loop_destroy(program.loop);
+    close(interrupt_pipe[0]);
+    close(interrupt_pipe[1]);
     return exit_code;
 }

@@ -248,6 +248,13 @@ char *server_stop_and_read_log(struct server_process *server)
 void run_program(struct process_result *result, const char *program,
                  const char *const args[], double time_limit_seconds)
 {
+    run_program_interrupted(result, program, args, time_limit_seconds, NULL, NULL);
+}
+
+void run_program_interrupted(struct process_result *result, const char *program,
+                             const char *const args[], double time_limit_seconds,
+                             bool (*interrupt_when)(void *data), void *data)
+{
     int out, err;
     pid_t pid = spawn_program(program, args, &out, &err);
     double deadline = now_seconds() + time_limit_seconds;
@@ -256,11 +263,23 @@ void run_program(struct process_result *result, const char *program,
     result->err = calloc(1, 1);
     cr_assert(result->out != NULL && result->err != NULL, "out of memory");
     /* Read both pipes as they fill (a program blocked on a full stderr pipe would
-     * never exit), until both reach end of file or time is up. */
+     * never exit), until both reach end of file or time is up. While a Ctrl-C is
+     * due, look at the condition every 20 ms. */
     struct pollfd watch[2] = {{.fd = out, .events = POLLIN}, {.fd = err, .events = POLLIN}};
     while (watch[0].fd >= 0 || watch[1].fd >= 0) {
-        if (poll_until(watch, 2, deadline) == 0)
-            break; /* out of time: wait_bounded kills it */
+        double until = interrupt_when != NULL ? now_seconds() + 0.02 : deadline;
+        if (until > deadline)
+            until = deadline;
+        int ready = poll_until(watch, 2, until);
+        if (interrupt_when != NULL && interrupt_when(data)) {
+            kill(pid, SIGINT);
+            interrupt_when = NULL; /* once */
+        }
+        if (ready == 0) {
+            if (now_seconds() >= deadline)
+                break; /* out of time: wait_bounded kills it */
+            continue;
+        }
         if (watch[0].revents && !drain(out, &result->out, &out_length))
             watch[0].fd = -1;
         if (watch[1].revents && !drain(err, &result->err, &err_length))

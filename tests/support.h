@@ -55,6 +55,11 @@ void run_program(struct process_result *result, const char *program,
                  const char *const args[], double time_limit_seconds);
 void process_result_free(struct process_result *result);
 
+/* The same, and Ctrl-C (SIGINT) it once `interrupt_when(data)` says so. */
+void run_program_interrupted(struct process_result *result, const char *program,
+                             const char *const args[], double time_limit_seconds,
+                             bool (*interrupt_when)(void *data), void *data);
+
 /* One HTTP request with libcurl; returns the body (malloc'd) and sets *status. */
 char *http_request(const char *method, const char *url, long *status);
 
