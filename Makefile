@@ -5,6 +5,7 @@
 #   make demo         the one-command tour: sync vs async, N=10 and N=20
 #   make test         the Criterion suite, plain and under ASan+UBSan
 #   make bench        the figures: timings, speedups, throughput next to wrk
+#   make pictures     the lesson drawn: call timelines and scaling plots (pictures/)
 #   make run-server   the classroom server on port 8080 (Ctrl-C stops it)
 #   make run-sync N=10 / make run-async N=10   the clients against it
 #   make deps         install the Debian packages the kit needs
@@ -61,7 +62,7 @@ PROGRAMS += $(MINI_PROGRAMS)
 TEST_SOURCES := $(wildcard tests/*.c)
 TEST_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SOURCES))
 
-.PHONY: all deps check-deps demo test tests bench run-server run-sync run-async clean
+.PHONY: all deps check-deps demo test tests bench pictures run-server run-sync run-async clean
 
 all: $(PROGRAMS)
 
@@ -133,6 +134,12 @@ test: check-deps
 bench: check-deps
 	@$(MAKE) -s --no-print-directory all
 	@scripts/bench.sh
+
+# The lesson drawn from real runs (gnuplot): pictures/timeline.svg, scaling.svg.
+pictures: check-deps
+	@scripts/ensure-deps.sh --pictures
+	@$(MAKE) -s --no-print-directory all
+	@scripts/pictures.sh $(DELAY)
 
 run-server: all
 	$(BIN)/server --port 8080

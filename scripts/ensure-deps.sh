@@ -2,7 +2,8 @@
 # ensure-deps.sh - install the Debian packages the kit needs, and only those missing.
 #
 #   scripts/ensure-deps.sh         what building, the demo and the tests need
-#   scripts/ensure-deps.sh --all   also the benchmark tools (wrk, ab, curl)
+#   scripts/ensure-deps.sh --all   also the benchmark tools (wrk, ab, curl) and gnuplot
+#   scripts/ensure-deps.sh --pictures   what `make pictures` adds (gnuplot)
 #
 # Cheap when everything is there (one dpkg-query), so `make demo` and `make test`
 # run it every time: on a fresh Debian machine they just work.
@@ -10,10 +11,13 @@ set -eu
 
 packages="make gcc pkg-config libcurl4-openssl-dev libuv1-dev libcivetweb-dev libcjson-dev libcriterion-dev libssl-dev"
 bench_packages="wrk apache2-utils curl"
+picture_packages="gnuplot-nox"
 case "${1:-}" in
-    --all|--bench) packages="$packages $bench_packages" ;;
+    --all) packages="$packages $bench_packages $picture_packages" ;;
+    --bench) packages="$packages $bench_packages" ;;
+    --pictures) packages="$packages $picture_packages" ;;
     "") ;;
-    *) echo "usage: $0 [--all]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--all | --bench | --pictures]" >&2; exit 2 ;;
 esac
 
 missing=""
