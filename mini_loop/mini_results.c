@@ -29,10 +29,10 @@ static const int64_t call_duration_ms[CALL_COUNT] = {400, 100, 500, 200, 300};
 struct call {
     int number; /* 1..CALL_COUNT, in start order */
     int64_t duration_ms;
-    struct run *run;
+    struct program *program;
 };
 
-struct run {
+struct program {
     struct call calls[CALL_COUNT];
     bool handle_on_arrival; /* callback mode */
     int64_t started_ms;
@@ -42,18 +42,18 @@ struct run {
     int64_t first_handled_after_ms;
 };
 
-static int64_t ms_since_start(const struct run *run)
+static int64_t ms_since_start(const struct program *program)
 {
-    return mini_loop_now_ms() - run->started_ms;
+    return mini_loop_now_ms() - program->started_ms;
 }
 
 /* What a program does with a result: here, note when it got to it. */
-static void handle_result(struct run *run, const struct call *call)
+static void handle_result(struct program *program, const struct call *call)
 {
-    printf("  handled call %d at %3lld ms\n", call->number, (long long)ms_since_start(run));
-    if (run->handled == 0)
-        run->first_handled_after_ms = ms_since_start(run);
-    run->handling_order[run->handled++] = call->number;
+    printf("  handled call %d at %3lld ms\n", call->number, (long long)ms_since_start(program));
+    if (program->handled == 0)
+        program->first_handled_after_ms = ms_since_start(program);
+    program->handling_order[program->handled++] = call->number;
 }
 
 /* The loop calls this when a call's reply is in. */
@@ -61,14 +61,14 @@ static void on_call_done(struct mini_loop *loop, void *call_ptr)
 {
     (void)loop;
     struct call *call = call_ptr;
-    struct run *run = call->run;
-    printf("  call %d arrived at %3lld ms\n", call->number, (long long)ms_since_start(run));
-    run->arrival_order[run->arrived++] = call->number;
-    if (run->handle_on_arrival) {
-        handle_result(run, call); /* callback style: right now */
-    } else if (run->arrived == CALL_COUNT) {
+    struct program *program = call->program;
+    printf("  call %d arrived at %3lld ms\n", call->number, (long long)ms_since_start(program));
+    program->arrival_order[program->arrived++] = call->number;
+    if (program->handle_on_arrival) {
+        handle_result(program, call); /* callback style: right now */
+    } else if (program->arrived == CALL_COUNT) {
         for (int i = 0; i < CALL_COUNT; i++) /* await style: all at once, in start order */
-            handle_result(run, &run->calls[i]);
+            handle_result(program, &program->calls[i]);
     }
 }
 
@@ -135,13 +135,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "mini_results: out of memory\n");
         return 1;
     }
-    struct run run = {.handle_on_arrival = strcmp(mode, "callback") == 0,
-                      .started_ms = mini_loop_now_ms()};
+    struct program program = {.handle_on_arrival = strcmp(mode, "callback") == 0,
+                              .started_ms = mini_loop_now_ms()};
     printf("%s: starting %d calls at once\n", mode, CALL_COUNT);
     for (int i = 0; i < CALL_COUNT; i++) {
-        struct call *call = &run.calls[i];
+        struct call *call = &program.calls[i];
         *call = (struct call){.number = i + 1,
-                              .run = &run,
+                              .program = &program,
                               .duration_ms = (int64_t)((double)call_duration_ms[i] * scale)};
         printf("  call %d started, takes %lld ms\n", call->number, (long long)call->duration_ms);
         mini_loop_call_later(loop, call->duration_ms, on_call_done, call);
@@ -152,9 +152,10 @@ int main(int argc, char **argv)
         perror("mini_results: poll");
         return 1;
     }
-    print_order("arrival order: ", run.arrival_order);
-    print_order("handling order:", run.handling_order);
+    print_order("arrival order: ", program.arrival_order);
+    print_order("handling order:", program.handling_order);
     printf("first result handled after %lld ms, all %d after %lld ms\n",
-           (long long)run.first_handled_after_ms, CALL_COUNT, (long long)ms_since_start(&run));
+           (long long)program.first_handled_after_ms, CALL_COUNT,
+           (long long)ms_since_start(&program));
     return 0;
 }
