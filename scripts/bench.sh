@@ -45,6 +45,10 @@ done
 if [ -x bin/mini_client ]; then
     run_row "mini (mini_loop)" 1000 mini_client
 fi
+# What recording costs: the same 1000 calls with every start and end kept (--trace).
+trace_file=$(mktemp)
+run_row "async --trace" 1000 client_async --trace "$trace_file"
+rm -f "$trace_file"
 echo "(ideal: N delays for sync, one delay for a concurrent client; speedup: N delays / seconds)"
 note_if_busy
 stop_server
