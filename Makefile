@@ -50,7 +50,7 @@ COMMON_OBJS := $(BUILD)/common/client_options.o $(BUILD)/common/call_report.o $(
                $(BUILD)/common/numbers.o
 CURL_OBJS := $(BUILD)/common/curl_helpers.o
 FIRECREST_API_OBJS := $(BUILD)/firecrest/clients/firecrest_api.o
-SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
+SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c)) $(BUILD)/server/dashboard_files.o
 FIRECREST_FAKE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard firecrest/fake/*.c))
 MINI_LOOP_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard mini_loop/mini_loop.c))
 
@@ -100,6 +100,15 @@ tests: all $(BIN)/tests
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The dashboard's page (server/dashboard/) is compiled into bin/server as C arrays:
+# the server finds it from any directory, and needs no install step.
+DASHBOARD_FILES := $(wildcard server/dashboard/*)
+$(BUILD)/server/dashboard_files.c: $(DASHBOARD_FILES) scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh $(DASHBOARD_FILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/server/dashboard_files.o: $(BUILD)/server/dashboard_files.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Part 2 and the tests also see part 2's headers; in part 1, only server.c does,
