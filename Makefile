@@ -5,7 +5,7 @@
 #   make demo         the one-command tour: sync vs async, N=10 and N=20
 #   make test         the Criterion suite, plain and under ASan+UBSan
 #   make bench        the figures: timings, speedups, throughput next to wrk
-#   make run-server   the classroom server on port 8080 (Ctrl-C stops it)
+#   make run-server   the classroom server on port 8080, its dashboard at http://127.0.0.1:8080/
 #   make run-sync N=10 / make run-async N=10   the clients against it
 #   make deps         install the Debian packages the kit needs
 #
