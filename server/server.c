@@ -79,7 +79,8 @@ static void print_help(FILE *out)
             "                          (status, utilities, compute, storage, tasks,\n"
             "                          reservations); 0 = no limit. Repeatable.\n"
             "  --job-ms MS             how long a simulated job runs (default 5000)\n\n"
-            "Endpoints: GET /say-hi[?delay_ms=N], GET /stats, POST /stats/reset, and FirecREST's.\n"
+            "Endpoints: GET /say-hi[?delay_ms=N], GET /stats, POST /stats/reset, GET / (the\n"
+            "dashboard, for a browser), and FirecREST's.\n"
             "Prints \"listening on http://127.0.0.1:PORT\" on stdout when ready, then where\n"
             "the live dashboard is (GET /, in a browser).\n",
             MAX_DELAY_MS, DEFAULT_THREADS);

@@ -118,7 +118,7 @@ void browser_start(struct browser *browser, int width, int height)
     if (failed != 0) {
         close(to_chromium[1]);
         close(from_chromium[0]);
-        cr_assert_fail("cannot start chromium: %s", strerror(failed));
+        cr_assert_fail("cannot start chromium, its log " CHROMIUM_LOG " included: %s", strerror(failed));
     }
     browser->pid = pid;
     browser->commands = to_chromium[1];
