@@ -86,13 +86,18 @@ void browser_start(struct browser *browser, int width, int height)
                             "--disable-background-networking", "--disable-component-update",
                             "--disable-sync", "--disable-default-apps", "--no-pings",
                             "--disable-breakpad", "--disable-crash-reporter",
+                            /* Any name but 127.0.0.1 fails to resolve: loopback only, whatever
+                             * a background service of chromium's might want to reach. */
+                            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
                             /* A page nobody looks at must keep its timers running on time. */
                             "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                             "--disable-backgrounding-occluded-windows",
                             /* A plain, reproducible picture. */
                             "--disable-gpu", "--hide-scrollbars", "--mute-audio",
                             "--force-device-scale-factor=1", "--force-color-profile=srgb"};
-    size_t count = 27;
+    size_t count = 0;
+    while (argv[count] != NULL) /* the rest of the array is NULL */
+        count++;
     /* Chromium refuses to run as root with its sandbox on (CI runs as root). */
     if (geteuid() == 0)
         argv[count++] = "--no-sandbox";
