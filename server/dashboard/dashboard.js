@@ -66,8 +66,10 @@ async function poll() {
     show(stats);
     showConnection('live', `live, ${Math.round(1000 / POLL_MS)} samples a second`);
   } catch (error) {
-    const reason = error.name === 'AbortError' ? 'no answer in 2 s' : error.message;
-    showConnection('offline', `server not answering (${reason}): retrying`);
+    /* A slow answer: with every worker thread taken, /stats waits in line like any call. */
+    const slow = error.name === 'AbortError';
+    showConnection('offline', slow ? 'no answer from /stats in 2 s: are all worker threads busy?'
+                                   : `server not answering (${error.message}): retrying`);
     pause = RETRY_MS;
   }
   setTimeout(poll, pause);
@@ -205,7 +207,8 @@ function drawGrid(grid, yMax, threads) {
   if (threads !== undefined && threads <= yMax) {
     grid.append(svgElement('line', {class: 'ceiling', x1: PLOT.left, x2: PLOT.right,
                                     y1: yOf(threads), y2: yOf(threads)}));
-    grid.append(svgElement('text', {class: 'ceiling-label', x: PLOT.left + 6, y: yOf(threads) - 6},
+    const labelY = yOf(threads) - 6 < PLOT.top + 14 ? yOf(threads) + 16 : yOf(threads) - 6;
+    grid.append(svgElement('text', {class: 'ceiling-label', x: PLOT.left + 6, y: labelY},
                            `${threads} worker threads: calls beyond wait in line`));
   }
 }
