@@ -6,7 +6,7 @@
 #   make test         the Criterion suite, plain and under ASan+UBSan
 #   make bench        the figures: timings, speedups, throughput next to wrk
 #   make pictures     the lesson drawn: call timelines and scaling plots (pictures/)
-#   make run-server   the classroom server on port 8080 (Ctrl-C stops it)
+#   make run-server   the classroom server on port 8080, its dashboard at http://127.0.0.1:8080/
 #   make run-sync N=10 / make run-async N=10   the clients against it
 #   make deps         install the Debian packages the kit needs
 #
@@ -51,7 +51,7 @@ COMMON_OBJS := $(BUILD)/common/client_options.o $(BUILD)/common/call_report.o $(
                $(BUILD)/common/reply_check.o $(BUILD)/common/open_files.o $(BUILD)/common/numbers.o
 CURL_OBJS := $(BUILD)/common/curl_helpers.o
 FIRECREST_API_OBJS := $(BUILD)/firecrest/clients/firecrest_api.o
-SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c))
+SERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard server/*.c)) $(BUILD)/server/dashboard_files.o
 FIRECREST_FAKE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard firecrest/fake/*.c))
 MINI_LOOP_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard mini_loop/mini_loop.c))
 
@@ -102,6 +102,15 @@ tests: all $(BIN)/tests
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The dashboard's page (server/dashboard/) is compiled into bin/server as C arrays:
+# the server finds it from any directory, and needs no install step.
+DASHBOARD_FILES := $(wildcard server/dashboard/*)
+$(BUILD)/server/dashboard_files.c: $(DASHBOARD_FILES) scripts/embed.sh
+	@mkdir -p $(@D)
+	scripts/embed.sh $(DASHBOARD_FILES) > $@.tmp && mv $@.tmp $@
+$(BUILD)/server/dashboard_files.o: $(BUILD)/server/dashboard_files.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Part 2 and the tests also see part 2's headers; in part 1, only server.c does,

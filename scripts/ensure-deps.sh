@@ -10,6 +10,8 @@
 set -eu
 
 packages="make gcc pkg-config libcurl4-openssl-dev libuv1-dev libcivetweb-dev libcjson-dev libcriterion-dev libssl-dev"
+# The dashboard's test opens the page in a real browser, headless.
+packages="$packages chromium"
 bench_packages="wrk apache2-utils curl"
 picture_packages="gnuplot-nox"
 case "${1:-}" in

@@ -4,8 +4,9 @@
  *   bin/server                      # port 8080, every /say-hi waits 1000 ms
  *   bin/server --port 0 --delay-ms 200
  *
- * Once it listens it prints one line, "listening on http://127.0.0.1:PORT", so a
- * script or a test can start it on a free port (--port 0) and read where it is.
+ * Once it listens it prints "listening on http://127.0.0.1:PORT" as its first line,
+ * so a script or a test can start it on a free port (--port 0) and read where it
+ * is; a second line gives the address of the dashboard (dashboard.c).
  * Ctrl-C or SIGTERM stops it cleanly: no new connections, calls in flight are
  * answered, exit 0.
  *
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "access_log.h"
+#include "dashboard.h"
 #include "firecrest.h"
 #include "json_reply.h"
 #include "numbers.h"
@@ -77,8 +79,10 @@ static void print_help(FILE *out)
             "                          (status, utilities, compute, storage, tasks,\n"
             "                          reservations); 0 = no limit. Repeatable.\n"
             "  --job-ms MS             how long a simulated job runs (default 5000)\n\n"
-            "Endpoints: GET /say-hi[?delay_ms=N], GET /stats, POST /stats/reset, and FirecREST's.\n"
-            "Prints \"listening on http://127.0.0.1:PORT\" on stdout when ready.\n",
+            "Endpoints: GET /say-hi[?delay_ms=N], GET /stats, POST /stats/reset, GET / (the\n"
+            "dashboard, for a browser), and FirecREST's.\n"
+            "Prints \"listening on http://127.0.0.1:PORT\" on stdout when ready, then where\n"
+            "the live dashboard is (GET /, in a browser).\n",
             MAX_DELAY_MS, DEFAULT_THREADS);
 }
 
@@ -286,6 +290,7 @@ int main(int argc, char **argv)
     }
     say_hi_register(context, &say_hi);
     firecrest_register(context, &firecrest);
+    dashboard_register(context);
     /* Registered last: civetweb tries patterns in order, so this one catches the rest. */
     mg_set_request_handler(context, "**", on_unknown_path, NULL);
 
@@ -300,6 +305,7 @@ int main(int argc, char **argv)
     }
     firecrest_set_base_url(&firecrest, port.port);
     printf("listening on http://127.0.0.1:%d\n", port.port);
+    printf("dashboard at http://127.0.0.1:%d/ (open it in a browser)\n", port.port);
     fflush(stdout);
 
     int received;

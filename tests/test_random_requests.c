@@ -27,7 +27,7 @@ enum { REQUESTS = 5000, REQUEST_ROOM = 64 * 1024, REPLY_WAIT_MS = 5000 };
 
 static const char *const methods[] = {"GET", "GET", "POST", "POST", "PUT", "DELETE", "HEAD", "BREW"};
 static const char *const paths[] = {
-    "/say-hi", "/stats", "/stats/reset", "/", "/nope", "/auth/token",
+    "/say-hi", "/stats", "/stats/reset", "/", "/nope", "/auth/token", "/dashboard/", "/dashboard/index.html",
     "/status/systems", "/status/systems/cluster", "/status/services", "/status/parameters",
     "/utilities/ls", "/utilities/mkdir", "/utilities/rename", "/utilities/chmod",
     "/utilities/chown", "/utilities/copy", "/utilities/symlink", "/utilities/file",

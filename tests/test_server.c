@@ -112,7 +112,8 @@ Test(server, wrong_methods_and_unknown_paths_are_json_errors)
     assert_json_error("GET", "/stats/reset", 405);
     assert_json_error("GET", "/nope", 404);
     assert_json_error("GET", "/say-hi/more", 404);
-    assert_json_error("GET", "/", 404);
+    assert_json_error("POST", "/", 405); /* GET / is the dashboard: tests/test_dashboard.c */
+    assert_json_error("GET", "/dashboard/nope", 404);
     assert_json_error("GET", "/../../etc/passwd", 404);
 }
 

@@ -479,6 +479,10 @@ void firecrest_add_stats(cJSON *stats, void *firecrest_ptr)
         cJSON_AddNumberToObject(requests, firecrest_service_names[service], (double)firecrest->requests[service]);
     cJSON_AddNumberToObject(section, "rate_limited", (double)firecrest->rate_limited);
     pthread_mutex_unlock(&firecrest->lock);
+    /* Per second and user, 0 = none: what the dashboard draws the requests against. */
+    cJSON *limits = cJSON_AddObjectToObject(section, "rate_limits");
+    for (int service = 0; service < SERVICE_COUNT; service++)
+        cJSON_AddNumberToObject(limits, firecrest_service_names[service], (double)firecrest->config.rate_limit[service]);
 }
 
 /* --- /status ------------------------------------------------------------------ */
