@@ -9,23 +9,16 @@
 #include "access_log.h"
 
 #include <stdio.h>
-#include <time.h>
+#include "clock.h"
 
 /* When this thread's current request began; < 0 when civetweb never told us. */
 static _Thread_local double request_started_ms = -1;
-
-static double now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
-}
 
 /* civetweb calls this before looking for a handler. */
 static int on_request_begins(struct mg_connection *conn)
 {
     (void)conn;
-    request_started_ms = now_ms();
+    request_started_ms = monotonic_ms();
     return 0; /* 0: not answered here, civetweb goes on to the handlers */
 }
 
@@ -36,7 +29,7 @@ static void on_request_ended(const struct mg_connection *conn, int status)
     const char *query = request->query_string;
     char took[32] = "-";
     if (request_started_ms >= 0)
-        snprintf(took, sizeof took, "%.1f ms", now_ms() - request_started_ms);
+        snprintf(took, sizeof took, "%.1f ms", monotonic_ms() - request_started_ms);
     request_started_ms = -1;
     /* One fprintf per line: stdio locks the stream, so lines from many threads
      * never interleave. */

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "json_reply.h"
 
 bool say_hi_init(struct say_hi_service *service, long default_delay_ms, long worker_threads)
@@ -92,13 +93,6 @@ static void handler_check_out(struct say_hi_service *service)
     pthread_mutex_unlock(&service->running_lock);
 }
 
-static double now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
-}
-
 /*
  * The I/O wait, simulated. Returns false when shutdown cut it short.
  *
@@ -110,9 +104,9 @@ static double now_ms(void)
 static bool wait_delay(struct say_hi_service *service, long delay_ms)
 {
     struct pollfd shutdown_watch = {.fd = service->shutdown_event, .events = POLLIN};
-    double due = now_ms() + (double)delay_ms;
+    double due = monotonic_ms() + (double)delay_ms;
     for (;;) {
-        double left_ms = due - now_ms();
+        double left_ms = due - monotonic_ms();
         if (left_ms <= 0)
             return true;
         int ready = poll(&shutdown_watch, 1, (int)ceil(left_ms));

@@ -49,7 +49,6 @@ struct server_options {
     long delay_ms;
     long threads;
     bool quiet;
-    struct firecrest_config firecrest;
 };
 
 static void print_help(FILE *out)
@@ -59,53 +58,32 @@ static void print_help(FILE *out)
             "A server whose GET /say-hi answers after a delay, like a slow network\n"
             "service, and whose GET /stats shows how many calls are in flight.\n\n"
             "Options:\n"
-            "  --port P        port on 127.0.0.1; 0 picks a free one (default 8080)\n"
+            "  --port P        port on 127.0.0.1, 0..65535; 0 picks a free one (default 8080)\n"
             "  --delay-ms D    how long /say-hi waits, 0..%d (default 1000)\n"
-            "  --threads T     worker threads = calls served at once (default %d)\n"
+            "  --threads T     worker threads = calls served at once, 1..%d (default %d)\n"
             "  --quiet         no access log on stderr\n"
-            "  --help          show this help\n\n"
-            "The fake FirecREST v1 API (/auth/token, /status, /utilities, /compute, /tasks,\n/storage, /reservations):\n"
-            "  --client-id ID          the OAuth2 client id tokens are issued to (default kit-client)\n"
-            "  --client-secret SECRET  its secret (default kit-secret)\n"
-            "  --user NAME             the user the tokens name (default test_user)\n"
-            "  --client ID:SECRET:USER one more client and its user (up to 3)\n"
-            "  --token-lifetime S      token lifetime in seconds, 11..86400 (default 300)\n"
-            "  --systems A,B           the systems (default cluster,daint)\n"
-            "  --firecrest-root DIR    keep the simulated filesystems in DIR (default: a\n"
-            "                          fresh temporary directory, removed at exit)\n"
-            "  --rate-limit SERVICE=N  requests per second per user for a microservice\n"
-            "                          (status, utilities, compute, storage, tasks,\n"
-            "                          reservations); 0 = no limit. Repeatable.\n"
-            "  --job-ms MS             how long a simulated job runs (default 5000)\n\n"
-            "Endpoints: GET /say-hi[?delay_ms=N], GET /stats, POST /stats/reset, and FirecREST's.\n"
-            "Prints \"listening on http://127.0.0.1:PORT\" on stdout when ready.\n",
-            MAX_DELAY_MS, DEFAULT_THREADS);
+            "  --help          show this help\n\n",
+            MAX_DELAY_MS, MAX_THREADS, DEFAULT_THREADS);
+    firecrest_print_help(out);
+    fprintf(out,
+            "\nEndpoints: GET /say-hi[?delay_ms=N], GET /stats, POST /stats/reset, and FirecREST's.\n"
+            "Prints \"listening on http://127.0.0.1:PORT\" on stdout when ready.\n");
 }
 
 /* Returns -1 to run, or the exit code to end with (0 after --help, 2 on bad usage). */
 static int parse_options(int argc, char **argv, struct server_options *options)
 {
-    enum { OPT_PORT = 256, OPT_DELAY_MS, OPT_THREADS, OPT_QUIET, OPT_HELP, OPT_CLIENT_ID,
-           OPT_CLIENT_SECRET, OPT_USER, OPT_TOKEN_LIFETIME, OPT_SYSTEMS, OPT_ROOT, OPT_RATE_LIMIT, OPT_JOB_MS, OPT_CLIENT };
-    const struct option long_options[] = {
+    enum { OPT_PORT = 256, OPT_DELAY_MS, OPT_THREADS, OPT_QUIET, OPT_HELP };
+    struct option long_options[32] = {
         {"port", required_argument, NULL, OPT_PORT},
         {"delay-ms", required_argument, NULL, OPT_DELAY_MS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"help", no_argument, NULL, OPT_HELP},
-        {"client-id", required_argument, NULL, OPT_CLIENT_ID},
-        {"client-secret", required_argument, NULL, OPT_CLIENT_SECRET},
-        {"user", required_argument, NULL, OPT_USER},
-        {"token-lifetime", required_argument, NULL, OPT_TOKEN_LIFETIME},
-        {"systems", required_argument, NULL, OPT_SYSTEMS},
-        {"firecrest-root", required_argument, NULL, OPT_ROOT},
-        {"rate-limit", required_argument, NULL, OPT_RATE_LIMIT},
-        {"job-ms", required_argument, NULL, OPT_JOB_MS},
-        {"client", required_argument, NULL, OPT_CLIENT},
-        {0, 0, 0, 0},
     };
+    size_t count = firecrest_add_options(long_options, 5, 31); /* one {0} stays at the end */
+    long_options[count] = (struct option){0};
     *options = (struct server_options){.port = 8080, .delay_ms = 1000, .threads = DEFAULT_THREADS};
-    firecrest_config_defaults(&options->firecrest);
     opterr = 0;
     int code, option_index = 0;
     while ((code = getopt_long(argc, argv, ":h", long_options, &option_index)) != -1) {
@@ -116,22 +94,11 @@ static int parse_options(int argc, char **argv, struct server_options *options)
         case OPT_DELAY_MS: ok = parse_whole_number(optarg, 0, MAX_DELAY_MS, &options->delay_ms); break;
         case OPT_THREADS: ok = parse_whole_number(optarg, 1, MAX_THREADS, &options->threads); break;
         case OPT_QUIET: options->quiet = true; break;
-        case OPT_CLIENT_ID: options->firecrest.client_id = optarg; ok = *optarg != '\0'; break;
-        case OPT_CLIENT_SECRET: options->firecrest.client_secret = optarg; ok = *optarg != '\0'; break;
-        case OPT_USER:
-            options->firecrest.user = optarg;
-            ok = *optarg != '\0' && strlen(optarg) < 32 && strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(optarg);
-            break;
-        case OPT_TOKEN_LIFETIME: ok = parse_whole_number(optarg, 11, 86400, &options->firecrest.token_lifetime_s); break;
-        case OPT_SYSTEMS: options->firecrest.systems = optarg; ok = *optarg != '\0' && strlen(optarg) < 200; break;
-        case OPT_ROOT: options->firecrest.root = optarg; ok = *optarg != '\0'; break;
-        case OPT_RATE_LIMIT: ok = firecrest_parse_rate_limit(&options->firecrest, optarg); break;
-        case OPT_JOB_MS: ok = parse_whole_number(optarg, 0, 3600 * 1000L, &options->firecrest.job_ms); break;
-        case OPT_CLIENT: ok = firecrest_add_client(&options->firecrest, optarg); break;
         case 'h':
         case OPT_HELP: print_help(stdout); return 0;
         case ':': fprintf(stderr, "server: %s needs a value (try --help)\n", name); return 2;
-        default: fprintf(stderr, "server: unknown option '%s' (try --help)\n", name); return 2;
+        case '?': fprintf(stderr, "server: unknown option '%s' (try --help)\n", name); return 2;
+        default: ok = firecrest_take_option(code, optarg); break;
         }
         if (!ok) {
             fprintf(stderr, "server: bad value '%s' for --%s (try --help)\n", optarg,
@@ -239,13 +206,6 @@ int main(int argc, char **argv)
         perror("server: eventfd");
         return 1;
     }
-    static struct firecrest firecrest; /* static: large, and lives as long as the server */
-    if (!firecrest_start(&firecrest, &options.firecrest)) {
-        say_hi_destroy(&say_hi);
-        return 1;
-    }
-    say_hi.add_more_stats = firecrest_add_stats;
-    say_hi.more_stats_data = &firecrest;
 
     char listening_ports[32], threads[16];
     snprintf(listening_ports, sizeof listening_ports, "127.0.0.1:%ld", options.port);
@@ -280,25 +240,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "server: could not start on 127.0.0.1:%ld (is the port in use?)\n",
                 options.port);
         mg_exit_library();
-        firecrest_stop(&firecrest);
         say_hi_destroy(&say_hi);
         return 1;
     }
+    struct mg_server_port port;
+    struct firecrest *firecrest = NULL;
+    if (mg_get_server_ports(context, 1, &port) < 1)
+        fprintf(stderr, "server: civetweb reports no listening port\n");
+    else
+        firecrest = firecrest_start(context, port.port);
+    if (firecrest == NULL) {
+        mg_stop(context);
+        mg_exit_library();
+        say_hi_destroy(&say_hi);
+        return 1;
+    }
+    say_hi.add_more_stats = firecrest_add_stats;
+    say_hi.more_stats_data = firecrest;
     say_hi_register(context, &say_hi);
-    firecrest_register(context, &firecrest);
     /* Registered last: civetweb tries patterns in order, so this one catches the rest. */
     mg_set_request_handler(context, "**", on_unknown_path, NULL);
 
-    struct mg_server_port port;
-    if (mg_get_server_ports(context, 1, &port) < 1) {
-        fprintf(stderr, "server: civetweb reports no listening port\n");
-        mg_stop(context);
-        mg_exit_library();
-        firecrest_stop(&firecrest);
-        say_hi_destroy(&say_hi);
-        return 1;
-    }
-    firecrest_set_base_url(&firecrest, port.port);
     printf("listening on http://127.0.0.1:%d\n", port.port);
     fflush(stdout);
 
@@ -311,7 +273,7 @@ int main(int argc, char **argv)
     say_hi_shut_down(&say_hi);
     stop_civetweb(context, port.port);
     mg_exit_library();
-    firecrest_stop(&firecrest);
+    firecrest_stop(firecrest);
     say_hi_destroy(&say_hi);
     return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * firecrest.c - the fake FirecREST's frame: its sandbox, its tokens, the checks
- * every call goes through, and the /status microservice. See firecrest.h.
+ * every call goes through, and the /status microservice. See firecrest_internal.h.
  */
-#include "firecrest.h"
+#include "firecrest_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,36 +25,6 @@
 const char *const firecrest_service_names[SERVICE_COUNT] = {
     "status", "utilities", "compute", "storage", "tasks", "reservations"};
 
-void firecrest_config_defaults(struct firecrest_config *config)
-{
-    /* Generous, but present: a client that polls in a tight loop meets them. */
-    *config = (struct firecrest_config){
-        .client_id = "kit-client",
-        .client_secret = "kit-secret",
-        .user = "test_user",
-        .token_lifetime_s = 300,
-        .systems = "cluster,daint",
-        .rate_limit = {[SERVICE_STATUS] = 20, [SERVICE_UTILITIES] = 20, [SERVICE_COMPUTE] = 10,
-                       [SERVICE_STORAGE] = 10, [SERVICE_TASKS] = 10, [SERVICE_RESERVATIONS] = 10},
-        .job_ms = 5000,
-        .queue_ms = 200,
-        .task_ms = 50,
-    };
-}
-
-bool firecrest_add_client(struct firecrest_config *config, const char *text)
-{
-    const char *first = strchr(text, ':');
-    const char *second = first != NULL ? strchr(first + 1, ':') : NULL;
-    const char *user = second != NULL ? second + 1 : NULL;
-    if (second == NULL || first == text || second == first + 1 || *user == '\0' || strlen(text) > 150 ||
-        strlen(user) >= 32 || strspn(user, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(user) ||
-        config->more_client_count == 3)
-        return false;
-    config->more_clients[config->more_client_count++] = text;
-    return true;
-}
-
 /* The clients the token endpoint knows, from the configuration. */
 static void load_clients(struct firecrest *firecrest)
 {
@@ -74,25 +44,11 @@ static void load_clients(struct firecrest *firecrest)
     }
 }
 
-bool firecrest_parse_rate_limit(struct firecrest_config *config, const char *text)
-{
-    const char *equals = strchr(text, '=');
-    if (equals == NULL)
-        return false;
-    for (int service = 0; service < SERVICE_COUNT; service++) {
-        const char *name = firecrest_service_names[service];
-        if (strlen(name) == (size_t)(equals - text) && strncmp(text, name, strlen(name)) == 0) {
-            return parse_whole_number(equals + 1, 0, 1000000, &config->rate_limit[service]);
-        }
-    }
-    return false;
-}
-
 /* --- the sandbox: <root>/<system>/home/<user> -------------------------------- */
 
-bool firecrest_start(struct firecrest *firecrest, const struct firecrest_config *config)
+/* The fake's state is large: one, on the heap, for as long as the server runs. */
+static bool make_sandbox(struct firecrest *firecrest, const struct firecrest_config *config)
 {
-    memset(firecrest, 0, sizeof *firecrest);
     firecrest->config = *config;
     load_clients(firecrest);
     pthread_mutex_init(&firecrest->lock, NULL);
@@ -170,13 +126,28 @@ bool firecrest_start(struct firecrest *firecrest, const struct firecrest_config 
     return ok;
 }
 
-void firecrest_set_base_url(struct firecrest *firecrest, int port)
+static void register_routes(struct mg_context *context, struct firecrest *firecrest);
+
+struct firecrest *firecrest_start(struct mg_context *context, int port)
 {
+    struct firecrest *firecrest = calloc(1, sizeof *firecrest);
+    if (firecrest == NULL) {
+        fprintf(stderr, "server: out of memory for the FirecREST state\n");
+        return NULL;
+    }
+    if (!make_sandbox(firecrest, firecrest_config())) {
+        firecrest_stop(firecrest);
+        return NULL;
+    }
     snprintf(firecrest->base_url, sizeof firecrest->base_url, "http://127.0.0.1:%d", port);
+    register_routes(context, firecrest);
+    return firecrest;
 }
 
 void firecrest_stop(struct firecrest *firecrest)
 {
+    if (firecrest == NULL)
+        return;
     if (firecrest->scheduler_running)
         firecrest_scheduler_stop(firecrest);
     firecrest_jobs_free(firecrest);
@@ -196,6 +167,7 @@ void firecrest_stop(struct firecrest *firecrest)
         }
     }
     pthread_mutex_destroy(&firecrest->lock);
+    free(firecrest);
 }
 
 /* --- tokens: JWTs signed with HS256 ------------------------------------------- */
@@ -634,7 +606,7 @@ static int on_status(struct mg_connection *conn, void *firecrest_ptr)
     return status;
 }
 
-void firecrest_register(struct mg_context *context, struct firecrest *firecrest)
+static void register_routes(struct mg_context *context, struct firecrest *firecrest)
 {
     mg_set_request_handler(context, "/auth/token$", on_token_request, firecrest);
     mg_set_request_handler(context, "/status/**", on_status, firecrest);

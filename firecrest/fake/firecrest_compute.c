@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "firecrest.h"
+#include "firecrest_internal.h"
 #include "json_reply.h"
 #include "multipart.h"
 #include "sandbox.h"
@@ -132,7 +132,7 @@ struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest, const st
     write_sandbox_file(firecrest, job->system, job->script, script);
     job->echo_output = read_script(script, &job->exit_code);
     job->transfer = transfer;
-    job->submitted_ms = firecrest_now_ms();
+    job->submitted_ms = monotonic_ms();
     job->starts_ms = job->submitted_ms + firecrest->config.queue_ms;
     job->ends_ms = job->starts_ms + firecrest->config.job_ms;
     return job;
@@ -174,7 +174,7 @@ static void run_transfer(struct firecrest *firecrest, struct firecrest_job *job)
 
 void firecrest_jobs_advance(struct firecrest *firecrest)
 {
-    int64_t now_ms = firecrest_now_ms();
+    int64_t now_ms = monotonic_ms();
     for (int i = 0; i < firecrest->job_count; i++) {
         struct firecrest_job *job = &firecrest->jobs[i];
         if (job->ended || job->cancelled || now_ms < job->ends_ms)
@@ -256,7 +256,7 @@ static void finish_listing(struct firecrest *firecrest, struct firecrest_task *t
 {
     const char *wanted = cJSON_GetStringValue(cJSON_GetObjectItem(task->arguments, "jobs"));
     bool accounting = cJSON_IsTrue(cJSON_GetObjectItem(task->arguments, "acct"));
-    int64_t now_ms = firecrest_now_ms();
+    int64_t now_ms = monotonic_ms();
     cJSON *data = accounting ? cJSON_CreateArray() : cJSON_CreateObject();
     int position = 0;
     for (int i = 0; i < firecrest->job_count; i++) {
@@ -288,7 +288,7 @@ static void finish_cancel(struct firecrest *firecrest, struct firecrest_task *ta
     for (int i = 0; i < firecrest->job_count; i++) {
         struct firecrest_job *job = &firecrest->jobs[i];
         if ((double)job->id == id && strcmp(job->user, task->user) == 0) {
-            if (job_is_active(job, firecrest_now_ms()))
+            if (job_is_active(job, monotonic_ms()))
                 job->cancelled = true;
             firecrest_task_set(task, "200", cJSON_CreateString(""));
             return;

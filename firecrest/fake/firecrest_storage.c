@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "firecrest.h"
+#include "firecrest_internal.h"
 #include "json_reply.h"
 #include "multipart.h"
 #include "sandbox.h"
@@ -52,7 +52,7 @@ static struct firecrest_object *object_create(struct firecrest *firecrest, const
     object->system = system_index(firecrest, task->system);
     snprintf(object->path, sizeof object->path, "%s", path);
     object->is_upload = is_upload;
-    object->expires_ms = firecrest_now_ms() + OBJECT_LIFETIME_MS;
+    object->expires_ms = monotonic_ms() + OBJECT_LIFETIME_MS;
     return object;
 }
 
@@ -60,7 +60,7 @@ static struct firecrest_object *object_find(struct firecrest *firecrest, const c
 {
     for (int i = 0; i < firecrest->object_count; i++)
         if (firecrest->objects[i].token[0] != '\0' && strcmp(firecrest->objects[i].token, token) == 0 &&
-            firecrest->objects[i].expires_ms > firecrest_now_ms())
+            firecrest->objects[i].expires_ms > monotonic_ms())
             return &firecrest->objects[i];
     return NULL;
 }
@@ -129,7 +129,7 @@ static void finish_upload_arrival(struct firecrest *firecrest, struct firecrest_
 {
     if (strcmp(task->status, "112") == 0) {
         firecrest_task_set(task, "113", cJSON_Duplicate(task->data, true));
-        task->due_ms = firecrest_now_ms() + firecrest->config.task_ms;
+        task->due_ms = monotonic_ms() + firecrest->config.task_ms;
         task->finish = finish_upload_arrival;
     } else {
         firecrest_task_set(task, "114", cJSON_Duplicate(task->data, true));
@@ -138,7 +138,7 @@ static void finish_upload_arrival(struct firecrest *firecrest, struct firecrest_
 
 void firecrest_storage_advance(struct firecrest *firecrest)
 {
-    int64_t now_ms = firecrest_now_ms();
+    int64_t now_ms = monotonic_ms();
     for (int i = 0; i < firecrest->object_count; i++)
         if (firecrest->objects[i].expires_ms <= now_ms)
             firecrest->objects[i].token[0] = '\0';   /* expired: its URL answers 404 */
@@ -239,7 +239,7 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
         } else {
             firecrest_task_set(task, "112", cJSON_Duplicate(task->data, true));
             task->finish = finish_upload_arrival;
-            task->due_ms = firecrest_now_ms() + firecrest->config.task_ms;
+            task->due_ms = monotonic_ms() + firecrest->config.task_ms;
         }
     }
     found = object_find(firecrest, token);

@@ -13,15 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "firecrest.h"
+#include "firecrest_internal.h"
 #include "json_reply.h"
-
-int64_t firecrest_now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static void task_free(struct firecrest_task *task)
 {
@@ -68,7 +61,7 @@ struct firecrest_task *firecrest_task_create(struct firecrest *firecrest, const 
     task->created = task->updated = time(NULL);
     task->finish = finish;
     task->arguments = arguments;
-    task->due_ms = finish != NULL ? firecrest_now_ms() + firecrest->config.task_ms : 0;
+    task->due_ms = finish != NULL ? monotonic_ms() + firecrest->config.task_ms : 0;
     return task;
 }
 
@@ -215,7 +208,7 @@ static void *run_scheduler(void *firecrest_ptr)
         pthread_mutex_unlock(&firecrest->scheduler_lock);
 
         pthread_mutex_lock(&firecrest->state_lock);
-        int64_t now_ms = firecrest_now_ms();
+        int64_t now_ms = monotonic_ms();
         for (int i = 0; i < firecrest->task_count; i++) {
             struct firecrest_task *task = &firecrest->tasks[i];
             if (task->due_ms != 0 && task->due_ms <= now_ms) {

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "firecrest.h"
+#include "firecrest_internal.h"
 #include "json_reply.h"
 #include "multipart.h"
 #include "sandbox.h"
