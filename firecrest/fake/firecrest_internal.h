@@ -27,6 +27,7 @@
 
 #include "clock.h"
 #include "firecrest.h"
+#include "sandbox.h"
 
 /* The microservices: the first segment of each path. Rate limits are per service. */
 enum firecrest_service {
@@ -86,6 +87,7 @@ struct firecrest_job {
     char *echo_output;            /* what its top-level `echo` lines print */
     cJSON *transfer;              /* xfer-internal: {"action", "source", "target"}; else NULL */
     bool cancelled, ended;
+    bool transferring;            /* its transfer runs now, without state_lock */
 };
 
 /* A temporary object URL for an external transfer. */
@@ -93,7 +95,8 @@ struct firecrest_object {
     char token[33];
     char task_id[33];
     int system;
-    char path[300];               /* the sandbox file it serves, or receives */
+    char user[64];                /* whose home `path` is in */
+    char path[4096];              /* the sandbox file it serves, or receives (PATH_MAX) */
     bool is_upload;
     int64_t expires_ms;
 };
@@ -157,8 +160,8 @@ struct firecrest_call {
     const struct mg_request_info *request;
     struct firecrest *firecrest;
     char user[64];            /* from the token */
-    int system_fd;            /* the X-Machine-Name system's root, if the call has one */
-    const char *system;
+    const char *system;       /* the X-Machine-Name system, if the call has one */
+    struct sandbox sandbox;   /* then the user's home on it: all its paths resolve there */
     char *form;               /* the url-encoded body of a POST/PUT/DELETE, or NULL */
     size_t form_length;
     int status;               /* the status already sent when begin() failed */
@@ -179,6 +182,13 @@ enum {
 bool firecrest_call_begin(struct firecrest_call *call, struct mg_connection *conn,
                           struct firecrest *firecrest, enum firecrest_service service, int needs);
 void firecrest_call_end(struct firecrest_call *call);
+
+/* Before reading a body: refuse it (413, connection closed) when its Content-Length
+ * is over `limit`, else answer "Expect: 100-continue". False when it answered. */
+bool firecrest_accept_body(struct mg_connection *conn, long long limit);
+
+/* UTF-8 without NUL or control bytes: what a name or path may hold. */
+bool firecrest_is_clean_text(const char *text, size_t length);
 
 /* A parameter: the query string for GET, the form body otherwise. An empty value
  * counts as absent. Returns false if absent. */
@@ -218,8 +228,10 @@ struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest, const st
                                            char *error, size_t error_size);
 /* The {"result", "jobid", "job_file", ...} data of a submission task. */
 cJSON *firecrest_job_submitted(const struct firecrest_job *job);
-/* mkdir -p inside the sandbox (firecrest_utilities.c). Returns 0 or -errno. */
-int firecrest_make_directories(int root_fd, const char *path);
+/* `user`'s home on system number `system` (for work done after the call: jobs,
+ * transfers, object URLs). 0 or -errno; sandbox_leave() it. */
+int firecrest_enter_home(const struct firecrest *firecrest, int system, const char *user,
+                         struct sandbox *sandbox);
 
 /* Each microservice's handlers, registered by firecrest_register. */
 void firecrest_utilities_register(struct mg_context *context, struct firecrest *firecrest);
@@ -228,8 +240,10 @@ void firecrest_compute_register(struct mg_context *context, struct firecrest *fi
 void firecrest_storage_register(struct mg_context *context, struct firecrest *firecrest);
 void firecrest_jobs_free(struct firecrest *firecrest);
 
-/* End jobs whose time has come: write their output, run their transfer. */
+/* End jobs whose time has come: write their output, or mark their transfer due. */
 void firecrest_jobs_advance(struct firecrest *firecrest);
+/* Run the due transfers, releasing state_lock during each (the scheduler calls it). */
+void firecrest_transfers_run(struct firecrest *firecrest);
 /* Expire objects past their time; move uploads that arrived on to 114. */
 void firecrest_storage_advance(struct firecrest *firecrest);
 
