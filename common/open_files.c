@@ -11,7 +11,8 @@ bool make_room_for_open_files(long wanted, const char *program)
     struct rlimit limit;
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
         return false;
-    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur >= (rlim_t)wanted)
+    /* Unlimited already: never "raise" it to a finite number. */
+    if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= (rlim_t)wanted)
         return true;
     if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < (rlim_t)wanted) {
         fprintf(stderr,
