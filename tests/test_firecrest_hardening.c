@@ -89,6 +89,11 @@ Test(firecrest_hardening, deep_trees_copy_and_remove_and_a_directory_never_copie
     expect_status("POST", "/utilities/mkdir", deep, token, 201);
     free(deep);
     /* Each was a recursion 300 frames deep on civetweb's 100 KB stacks. */
+    struct reply listing;
+    get(&listing, "/utilities/ls?targetPath=/home/test_user/deep&recursive=true");
+    cr_assert_eq(listing.status, 200);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(listing.json, "output")), 32, "%.300s", listing.body);
+    reply_free(&listing);
     expect_status("POST", "/utilities/copy", "sourcePath=/home/test_user/deep&targetPath=/home/test_user/deep2", token,
                   201);
     expect_status("POST", "/utilities/copy", "sourcePath=/home/test_user/deep&targetPath=/home/test_user/deep/d/in",

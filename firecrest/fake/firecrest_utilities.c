@@ -109,41 +109,59 @@ static cJSON *describe_entry(int dir_fd, const char *name, const char *shown_nam
 }
 
 /*
- * List `dir_fd` into `list`. `prefix` (a PATH_MAX heap buffer holding `prefix_length`
- * bytes) is what names are shown under; recursion appends to it and cuts it back,
- * so each level costs only a small stack frame: civetweb's threads have 100 KB.
+ * List `dir_fd` into `list`, as `ls -l` would; with `recursive`, the directories
+ * below too, each entry shown under its path ("a/b.txt"). A loop over a stack of
+ * open directories on the heap, not recursion: the user chooses how deep a tree
+ * goes, and civetweb's threads have 100 KB of stack. At most LIST_DEPTH levels.
  */
-static void list_directory(int dir_fd, char *prefix, size_t prefix_length, bool show_hidden,
-                           bool recursive, cJSON *list, int depth, const char *user)
+enum { LIST_DEPTH = 32 };
+
+static void list_directory(int dir_fd, bool show_hidden, bool recursive, cJSON *list, const char *user)
 {
-    int copy = dup(dir_fd);
-    DIR *dir = copy >= 0 ? fdopendir(copy) : NULL;
-    if (dir == NULL) {
-        if (copy >= 0)
-            close(copy);
-        return;
-    }
-    for (struct dirent *entry; (entry = readdir(dir)) != NULL;) {
+    struct level {
+        DIR *dir;
+        size_t prefix_length;   /* the bytes of `prefix` that name this directory */
+    } *levels = malloc(LIST_DEPTH * sizeof *levels);
+    char *prefix = malloc(PATH_MAX);
+    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    int depth = 0;
+    if (levels != NULL && prefix != NULL && dir != NULL)
+        levels[depth++] = (struct level){.dir = dir, .prefix_length = 0};
+    else if (dir != NULL)
+        closedir(dir);
+    else if (fd >= 0)
+        close(fd);
+    while (depth > 0) {
+        struct level *top = &levels[depth - 1];
+        struct dirent *entry = readdir(top->dir);
+        if (entry == NULL) {
+            closedir(top->dir);
+            depth--;
+            continue;
+        }
         size_t name_length = strlen(entry->d_name);
         if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0 ||
-            (!show_hidden && entry->d_name[0] == '.') || prefix_length + name_length + 2 > PATH_MAX)
+            (!show_hidden && entry->d_name[0] == '.') || top->prefix_length + name_length + 2 > PATH_MAX)
             continue;
-        memcpy(prefix + prefix_length, entry->d_name, name_length + 1);
-        cJSON *described = describe_entry(dirfd(dir), entry->d_name, prefix, user);
+        memcpy(prefix + top->prefix_length, entry->d_name, name_length + 1);
+        cJSON *described = describe_entry(dirfd(top->dir), entry->d_name, prefix, user);
         if (described != NULL)
             cJSON_AddItemToArray(list, described);
-        if (recursive && depth < 32 && entry->d_type == DT_DIR) {
-            int child = openat(dirfd(dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (child >= 0) {
-                prefix[prefix_length + name_length] = '/';
-                list_directory(child, prefix, prefix_length + name_length + 1, show_hidden, true, list, depth + 1,
-                               user);
+        if (recursive && depth < LIST_DEPTH && entry->d_type == DT_DIR) {
+            int child = openat(dirfd(top->dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            DIR *child_dir = child >= 0 ? fdopendir(child) : NULL;
+            if (child_dir != NULL) {
+                prefix[top->prefix_length + name_length] = '/';
+                levels[depth] = (struct level){.dir = child_dir, .prefix_length = top->prefix_length + name_length + 1};
+                depth++;
+            } else if (child >= 0) {
                 close(child);
             }
         }
-        prefix[prefix_length] = '\0';
     }
-    closedir(dir);
+    free(prefix);
+    free(levels);
 }
 
 /* GET /utilities/ls?targetPath=...&showhidden=...&recursive=... */
@@ -168,10 +186,7 @@ static int utility_ls(struct firecrest_call *call, const char *path)
     if (fd < 0)
         return path_error(call->conn, -fd, path);
     cJSON *list = cJSON_CreateArray();
-    char *prefix = calloc(1, PATH_MAX);
-    if (prefix != NULL)
-        list_directory(fd, prefix, 0, show_hidden, recursive, list, 0, call->user);
-    free(prefix);
+    list_directory(fd, show_hidden, recursive, list, call->user);
     close(fd);
     return firecrest_output(call->conn, 200, "List of contents", list);
 }
@@ -292,9 +307,10 @@ static long read_file(const struct sandbox *sandbox, const char *path, long limi
     if (fd < 0)
         return fd;
     struct stat info;
-    if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    int kind = fstat(fd, &info) != 0 ? -errno : S_ISDIR(info.st_mode) ? -EISDIR : !S_ISREG(info.st_mode) ? -EPERM : 0;
+    if (kind < 0) {
         close(fd);
-        return S_ISDIR(info.st_mode) ? -EISDIR : -EPERM;
+        return kind;
     }
     if (info.st_size > limit) {
         close(fd);
