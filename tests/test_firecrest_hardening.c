@@ -4,11 +4,15 @@
  * before its fix; the sweep in test_hostile.c covers the same classes broadly,
  * these pin each one down with the request that first showed it.
  */
+#define _GNU_SOURCE /* F_SETLEASE */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,4 +365,60 @@ Test(firecrest_hardening, a_directory_is_no_batch_script_and_a_file_no_directory
     cr_assert_eq(reply.status, 400);
     cr_assert(strstr(reply.body, "Directory already exists") == NULL, "%s", reply.body);
     reply_free(&reply);
+}
+
+/* --- a long internal transfer does not hold the lock every call needs ----------------- */
+
+/*
+ * The copy is made to wait, deterministically: the test holds a write lease on the
+ * source file, so the server's open() of it blocks until the lease is let go
+ * (fcntl(2), F_SETLEASE). Meanwhile another call that needs the fake's state must
+ * be answered; before the fix the scheduler held state_lock through the copy.
+ */
+Test(firecrest_hardening, a_transfer_in_progress_does_not_stall_other_calls)
+{
+    struct reply reply;
+    upload_file("/utilities/upload", "/home/test_user", "leased.bin", "lease me", 8, &reply);
+    reply_free(&reply);
+    char path[512];
+    snprintf(path, sizeof path, "%s/cluster/home/test_user/leased.bin", sandbox_root);
+    int fd = open(path, O_RDWR);
+    cr_assert(fd >= 0);
+    signal(SIGIO, SIG_IGN);   /* the lease break is announced by SIGIO; we poll instead */
+    cr_assert_eq(fcntl(fd, F_SETLEASE, F_WRLCK), 0, "cannot take a lease: %s", strerror(errno));
+
+    call_api(&reply, "POST", "/storage/xfer-internal/cp", "cluster",
+             "sourcePath=/home/test_user/leased.bin&targetPath=/home/test_user/copy.bin", token);
+    cr_assert_eq(reply.status, 201, "%s", reply.body);
+    char task_path[128];
+    snprintf(task_path, sizeof task_path, "/tasks/%s", cJSON_GetStringValue(cJSON_GetObjectItem(reply.json, "task_id")));
+    reply_free(&reply);
+    /* Once the lease is being broken, the server's copy is blocked in open(). */
+    for (int tries = 0; tries < 1000 && fcntl(fd, F_GETLEASE) == F_WRLCK; tries++)
+        usleep(10 * 1000);
+    cr_assert_neq(fcntl(fd, F_GETLEASE), F_WRLCK, "the transfer never opened its source");
+
+    CURL *easy = curl_easy_init();
+    char url[256], authorization[2100];
+    snprintf(url, sizeof url, "%s%s", server.base_url, task_path);
+    snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", token);
+    struct curl_slist *headers = curl_slist_append(NULL, authorization);
+    struct reply_body body = {0};
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, reply_body_append);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 3000L);
+    CURLcode code = curl_easy_perform(easy);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(easy);
+    free(body.bytes);
+    fcntl(fd, F_SETLEASE, F_UNLCK);   /* let the copy go on */
+    close(fd);
+    cr_assert_eq(code, CURLE_OK, "GET %s while a transfer ran: %s", task_path, curl_easy_strerror(code));
+
+    snprintf(path, sizeof path, "%s/cluster/home/test_user/copy.bin", sandbox_root);
+    for (int tries = 0; tries < 500 && access(path, F_OK) != 0; tries++)
+        usleep(10 * 1000);
+    cr_assert_eq(access(path, F_OK), 0, "the transfer never finished");
 }
