@@ -38,7 +38,8 @@ static void on_request_ended(const struct mg_connection *conn, int status)
      * Static buffers would be shared: these are per thread, off the small stack. */
     static _Thread_local char method[32], uri[2048], query_text[2048];
     printable_copy(request->request_method, method, sizeof method);
-    printable_copy(request->local_uri_raw != NULL ? request->local_uri_raw : request->request_uri, uri, sizeof uri);
+    const char *path = request->local_uri_raw != NULL ? request->local_uri_raw : request->request_uri;
+    printable_copy(path, uri, sizeof uri);
     printable_copy(query != NULL ? query : "", query_text, sizeof query_text);
     /* One fprintf per line: stdio locks the stream, so lines from many threads
      * never interleave. */

@@ -54,7 +54,8 @@ int reply_headers(struct mg_connection *conn, int status, const char *const extr
     }
     headers[count++] = "Content-Length";
     headers[count++] = content_length;
-    for (size_t i = 0; extra_headers != NULL && extra_headers[i] != NULL && count + 2 < 2 * MAX_HEADERS; i += 2) {
+    for (size_t i = 0; extra_headers != NULL && extra_headers[i] != NULL && count + 2 < 2 * MAX_HEADERS;
+         i += 2) {
         printable_copy(extra_headers[i + 1], values[count / 2], sizeof values[0]);
         headers[count++] = extra_headers[i];
         headers[count] = values[count / 2];

@@ -375,7 +375,8 @@ static int on_token_request(struct mg_connection *conn, void *firecrest_ptr)
     char grant[64] = "", id[128] = "", secret[128] = "";
     if (form == NULL || !parameters_are_clean(form, length)) {
         free(form);
-        return json_error(conn, 400, "the form holds a NUL, a control byte or bytes that are not UTF-8", NULL);
+        return json_error(conn, 400, "the form holds a NUL, a control byte or bytes that are not UTF-8",
+                          NULL);
     }
     mg_get_var(form, length, "grant_type", grant, sizeof grant);
     mg_get_var(form, length, "client_id", id, sizeof id);
@@ -517,7 +518,8 @@ bool firecrest_call_begin(struct firecrest_call *call, struct mg_connection *con
             return false;
         }
         if (firecrest_enter_home(firecrest, system, call->user, &call->sandbox) != 0) {
-            call->status = firecrest_error(conn, 400, "X-Permission-Denied", "no home for this user on the system");
+            call->status = firecrest_error(conn, 400, "X-Permission-Denied",
+                                           "no home for this user on the system");
             return false;
         }
         call->system = firecrest->system_names[system];

@@ -487,7 +487,8 @@ static bool run_transfer(struct firecrest *firecrest, int system, const char *us
     const char *source = cJSON_GetStringValue(cJSON_GetObjectItem(transfer, "source"));
     const char *target = cJSON_GetStringValue(cJSON_GetObjectItem(transfer, "target"));
     struct sandbox home;
-    if (action == NULL || source == NULL || target == NULL || firecrest_enter_home(firecrest, system, user, &home) != 0)
+    if (action == NULL || source == NULL || target == NULL ||
+        firecrest_enter_home(firecrest, system, user, &home) != 0)
         return false;
     char source_name[NAME_MAX + 1], target_name[NAME_MAX + 1];
     int from = sandbox_open_parent(&home, source, source_name, sizeof source_name);

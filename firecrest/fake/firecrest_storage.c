@@ -425,7 +425,8 @@ static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
             strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, "system")), call.system) == 0)
             found = item;
     /* A reservation is its maker's: another user may neither see, change nor delete it. */
-    bool others = found != NULL && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(found, OWNER)), call.user) != 0;
+    bool others = found != NULL &&
+                  strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(found, OWNER)), call.user) != 0;
     if (strcmp(method, "GET") == 0 && name == NULL) {
         cJSON *body = cJSON_CreateObject();
         cJSON *list = cJSON_AddArrayToObject(body, "success");

@@ -153,8 +153,8 @@ static void list_directory(int dir_fd, bool show_hidden, bool recursive, cJSON *
             DIR *child_dir = child >= 0 ? fdopendir(child) : NULL;
             if (child_dir != NULL) {
                 prefix[top->prefix_length + name_length] = '/';
-                levels[depth] = (struct level){.dir = child_dir, .prefix_length = top->prefix_length + name_length + 1};
-                depth++;
+                size_t child_length = top->prefix_length + name_length + 1;
+                levels[depth++] = (struct level){.dir = child_dir, .prefix_length = child_length};
             } else if (child >= 0) {
                 close(child);
             }
@@ -233,8 +233,10 @@ static int two_path_operation(struct firecrest_call *call, const char *path, con
         /* Stored relative to the link's directory ("../a.txt"), never as the
          * client's absolute path: that would name a file of the host, not ours. */
         char *text = malloc(PATH_MAX);
-        int made = text == NULL ? -ENOMEM : sandbox_link_text(&call->sandbox, link_path, target_path, text, PATH_MAX);
-        int link_parent = made < 0 ? made : sandbox_open_parent(&call->sandbox, link_path, source_name, sizeof source_name);
+        int made = text == NULL ? -ENOMEM
+                                : sandbox_link_text(&call->sandbox, link_path, target_path, text, PATH_MAX);
+        int link_parent = made < 0 ? made
+                                   : sandbox_open_parent(&call->sandbox, link_path, source_name, sizeof source_name);
         if (link_parent < 0) {
             free(text);
             return path_error(call->conn, -link_parent, link_path);
@@ -307,7 +309,9 @@ static long read_file(const struct sandbox *sandbox, const char *path, long limi
     if (fd < 0)
         return fd;
     struct stat info;
-    int kind = fstat(fd, &info) != 0 ? -errno : S_ISDIR(info.st_mode) ? -EISDIR : !S_ISREG(info.st_mode) ? -EPERM : 0;
+    int kind = fstat(fd, &info) != 0 ? -errno
+               : S_ISDIR(info.st_mode) ? -EISDIR
+               : !S_ISREG(info.st_mode) ? -EPERM : 0;
     if (kind < 0) {
         close(fd);
         return kind;
@@ -532,7 +536,8 @@ static int utility_upload(struct firecrest_call *call)
     int fields = multipart_read_form(call->conn, &handler);
     if (upload.fd >= 0) {
         close(upload.fd);
-        if (upload.error == 0 && renameat(upload.directory_fd, upload.temporary, upload.directory_fd, upload.name) != 0)
+        int directory = upload.directory_fd;
+        if (upload.error == 0 && renameat(directory, upload.temporary, directory, upload.name) != 0)
             upload.error = errno;
         if (upload.error != 0)
             unlinkat(upload.directory_fd, upload.temporary, 0);

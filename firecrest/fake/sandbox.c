@@ -41,7 +41,8 @@ void sandbox_leave(struct sandbox *sandbox)
 static const char *below_home(const struct sandbox *sandbox, const char *path)
 {
     size_t home_length = strlen(sandbox->home);
-    if (strncmp(path, sandbox->home, home_length) != 0 || (path[home_length] != '\0' && path[home_length] != '/'))
+    if (strncmp(path, sandbox->home, home_length) != 0 ||
+        (path[home_length] != '\0' && path[home_length] != '/'))
         return NULL;
     path += home_length;
     while (*path == '/')
@@ -299,7 +300,8 @@ static int copy_file_contents(int from_fd, int to_fd)
 }
 
 /* Copy one entry that is not a directory: a symlink as a symlink, a file's bytes. */
-static int copy_leaf(int from_dir, const char *from_name, const struct stat *info, int to_dir, const char *to_name)
+static int copy_leaf(int from_dir, const char *from_name, const struct stat *info, int to_dir,
+                     const char *to_name)
 {
     if (S_ISLNK(info->st_mode)) {
         char *target = malloc(PATH_MAX);
@@ -317,7 +319,8 @@ static int copy_leaf(int from_dir, const char *from_name, const struct stat *inf
     int from_fd = openat(from_dir, from_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (from_fd < 0)
         return -errno;
-    int to_fd = openat(to_dir, to_name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, info->st_mode & 0777);
+    int to_fd = openat(to_dir, to_name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                       info->st_mode & 0777);
     int result = to_fd < 0 ? -errno : copy_file_contents(from_fd, to_fd);
     close(from_fd);
     if (to_fd >= 0)
@@ -339,7 +342,9 @@ static bool is_within(int dir_fd, dev_t dev, ino_t ino)
             break;
         }
         int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (parent < 0 || fstat(parent, &above) != 0 || (above.st_dev == here.st_dev && above.st_ino == here.st_ino)) {
+        bool at_root = parent >= 0 && fstat(parent, &above) == 0 && above.st_dev == here.st_dev &&
+                       above.st_ino == here.st_ino;
+        if (parent < 0 || at_root) {
             if (parent >= 0)
                 close(parent);
             break;   /* the filesystem's root: (dev, ino) is not above us */
