@@ -9,10 +9,11 @@
  * Ctrl-C or SIGTERM stops it cleanly: no new connections, calls in flight are
  * answered, exit 0.
  *
- * The routes live in their own files (say_hi.c, then FirecREST's firecrest*.c),
- * and every reply goes out through json_reply.c. This file is the plumbing:
- * options, starting civetweb, the access log (access_log.c), the worker count
- * (workers.c), and shutting down.
+ * The routes live in their own files (say_hi.c; the fake FirecREST API, known
+ * here only through firecrest.h), and every reply goes out through json_reply.c.
+ * This file is the plumbing: options, starting civetweb (twice: the main port,
+ * and a small second one where /stats never waits for a say-hi worker), the
+ * access log (access_log.c), the worker count (workers.c), and shutting down.
  */
 #include <arpa/inet.h>
 #include <civetweb.h>

@@ -331,6 +331,16 @@ Test(firecrest_hardening, a_nul_in_a_path_or_a_credential_is_refused)
     fetch_token("grant_type=client_credentials&client_id=kit-client%00junk&client_secret=kit-secret", ignored,
                 sizeof ignored, &status);
     cr_assert_eq(status, 400);
+    /* In Basic credentials too: "kit-client:kit-secret\0junk" once passed as kit-secret. */
+    struct reply basic;
+    call_api_with_header(&basic, "POST", "/auth/token", NULL, "grant_type=client_credentials", NULL,
+                         "Authorization: Basic a2l0LWNsaWVudDpraXQtc2VjcmV0AGp1bms=");
+    cr_assert_eq(basic.status, 401, "%s", basic.body);
+    reply_free(&basic);
+    call_api_with_header(&basic, "POST", "/auth/token", NULL, "grant_type=client_credentials", NULL,
+                         "Authorization: Basic a2l0LWNsaWVudDpraXQtc2VjcmV0");
+    cr_assert_eq(basic.status, 200, "%s", basic.body);
+    reply_free(&basic);
 }
 
 /* --- smaller ones ---------------------------------------------------------------------- */

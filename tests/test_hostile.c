@@ -306,6 +306,20 @@ Test(hostile, hostile_paths_and_headers)
         }
         expect_answer(endpoints[e].method, endpoints[e].path, NULL, "cluster", "Basic %00", "Authorization");
     }
+    /* invalidate reads X-Task-Id; the token endpoint reads Basic credentials. */
+    static const char *const task_ids[] = {"", "%00", "x\x01y", "../..", "0123456789abcdef0123456789abcdef0"};
+    for (size_t i = 0; i < sizeof task_ids / sizeof task_ids[0]; i++) {
+        struct reply reply;
+        char header[128];
+        snprintf(header, sizeof header, "X-Task-Id: %s", task_ids[i]);
+        call_api_with_header(&reply, "POST", "/storage/xfer-external/invalidate", NULL, "", token, header);
+        cr_assert(reply.status > 0 && reply.status < 500, "X-Task-Id '%s': %ld", task_ids[i], reply.status);
+        reply_free(&reply);
+    }
+    static const char *const basics[] = {"Basic ", "Basic ====", "Basic a2l0LWNsaWVudAA6a2l0LXNlY3JldA==",
+                                         "Basic a2l0LWNsaWVudDpraXQtc2VjcmV0AGp1bms="};
+    for (size_t i = 0; i < sizeof basics / sizeof basics[0]; i++)
+        expect_answer("POST", "/auth/token", "grant_type=client_credentials", NULL, basics[i], "Basic");
     expect_still_serving_and_planted_files_intact();
 }
 

@@ -46,7 +46,8 @@ static void load_clients(struct firecrest *firecrest)
 
 /* --- the sandbox: <root>/<system>/home/<user> -------------------------------- */
 
-/* The fake's state is large: one, on the heap, for as long as the server runs. */
+/* The clients, the state tables, the key, the directories of the sandbox, and
+ * the scheduler thread. False, with a message on stderr, if any cannot be had. */
 static bool make_sandbox(struct firecrest *firecrest, const struct firecrest_config *config)
 {
     firecrest->config = *config;
@@ -128,6 +129,7 @@ static bool make_sandbox(struct firecrest *firecrest, const struct firecrest_con
 
 static void register_routes(struct mg_context *context, struct firecrest *firecrest);
 
+/* The fake's state is large: one, on the heap, for as long as the server runs. */
 struct firecrest *firecrest_start(struct mg_context *context, int port)
 {
     struct firecrest *firecrest = calloc(1, sizeof *firecrest);
