@@ -245,6 +245,37 @@ Test(firecrest_hardening, a_refused_upload_leaves_the_old_file_intact)
     reply_free(&reply);
 }
 
+/* An external upload cut off halfway: the old file stays, no partial one is left. */
+static void send_cut_off_upload(const char *path);
+
+Test(firecrest_hardening, a_broken_object_upload_leaves_the_old_file_intact)
+{
+    struct reply reply;
+    upload_file("/utilities/upload", "/home/test_user", "part.txt", "old", 3, &reply);
+    reply_free(&reply);
+    call_api(&reply, "POST", "/storage/xfer-external/upload", "cluster",
+             "sourcePath=part.txt&targetPath=/home/test_user", token);
+    cr_assert_eq(reply.status, 201, "%s", reply.body);
+    char task_id[64];
+    snprintf(task_id, sizeof task_id, "%s", cJSON_GetStringValue(cJSON_GetObjectItem(reply.json, "task_id")));
+    reply_free(&reply);
+    cJSON *task = wait_for_task(task_id, "111");
+    const cJSON *parameters = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(task, "data"), "msg"),
+                                                  "parameters");
+    send_cut_off_upload(cJSON_GetStringValue(cJSON_GetObjectItem(parameters, "url")) + strlen(server.base_url));
+    cJSON_Delete(task);
+    task = wait_for_task(task_id, "114,115");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(task, "status")), "115",
+                     "a cut-off upload counted as arrived");
+    cJSON_Delete(task);
+    get(&reply, "/utilities/view?targetPath=/home/test_user/part.txt");
+    cr_assert_str_eq(output_text(&reply), "old");
+    reply_free(&reply);
+    get(&reply, "/utilities/ls?targetPath=/home/test_user&showhidden=true");
+    cr_assert(strstr(reply.body, ".upload-") == NULL, "%s", reply.body);
+    reply_free(&reply);
+}
+
 /* --- raw HTTP: Expect, lying lengths, HTTP/0.9, paths with a NUL ----------------------- */
 
 /* Send `request` on a fresh connection; read what comes back within `wait_ms`
@@ -431,4 +462,17 @@ Test(firecrest_hardening, a_transfer_in_progress_does_not_stall_other_calls)
     for (int tries = 0; tries < 500 && access(path, F_OK) != 0; tries++)
         usleep(10 * 1000);
     cr_assert_eq(access(path, F_OK), 0, "the transfer never finished");
+}
+
+/* POST a multipart body to `path` that promises 100000 bytes and stops after 60. */
+static void send_cut_off_upload(const char *path)
+{
+    char request[1024];
+    snprintf(request, sizeof request,
+             "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XX\r\n"
+             "Content-Length: 100000\r\n\r\n"
+             "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"part.txt\"\r\n\r\n"
+             "new, but only partly sent",
+             path);
+    free(raw_exchange(request, strlen(request), 100, NULL));   /* then the connection is closed */
 }
