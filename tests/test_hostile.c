@@ -84,6 +84,7 @@ struct endpoint {
 #define DIRECTORY "/home/test_user/sweep"
 
 static const struct endpoint endpoints[] = {
+    {"GET", "/say-hi", {{"delay_ms", "0"}}},
     {"POST", "/auth/token", {{"grant_type", "client_credentials"}, {"client_id", "kit-client"},
                              {"client_secret", "kit-secret"}}},
     {"GET", "/utilities/ls", {{"targetPath", DIRECTORY}, {"showhidden", "true"}, {"recursive", "true"}}},
