@@ -66,7 +66,7 @@ TEST_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TEST_SOURCES))
 
 all: $(PROGRAMS)
 
-$(BIN)/server: $(SERVER_OBJS) $(FIRECREST_FAKE_OBJS) $(BUILD)/common/numbers.o
+$(BIN)/server: $(SERVER_OBJS) $(FIRECREST_FAKE_OBJS) $(BUILD)/common/numbers.o $(BUILD)/common/clock.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CIVETWEB_LIBS) $(CJSON_LIBS) $(CRYPTO_LIBS) -lm
 

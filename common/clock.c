@@ -11,3 +11,8 @@ double monotonic_seconds(void)
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
+
+double monotonic_ms(void)
+{
+    return monotonic_seconds() * 1000.0;
+}

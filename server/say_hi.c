@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h" /* common/clock.h */
 #include "json_reply.h"
 
 bool say_hi_init(struct say_hi_service *service, long default_delay_ms, long worker_threads)
@@ -33,6 +34,7 @@ bool say_hi_init(struct say_hi_service *service, long default_delay_ms, long wor
     service->worker_threads = worker_threads;
     service->handlers_running = 0;
     service->add_more_stats = NULL;
+    service->stats_url[0] = '\0';
     service->shutdown_event = eventfd(0, EFD_CLOEXEC);
     if (service->shutdown_event < 0)
         return false;
@@ -92,13 +94,6 @@ static void handler_check_out(struct say_hi_service *service)
     pthread_mutex_unlock(&service->running_lock);
 }
 
-static double now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
-}
-
 /*
  * The I/O wait, simulated. Returns false when shutdown cut it short.
  *
@@ -110,9 +105,9 @@ static double now_ms(void)
 static bool wait_delay(struct say_hi_service *service, long delay_ms)
 {
     struct pollfd shutdown_watch = {.fd = service->shutdown_event, .events = POLLIN};
-    double due = now_ms() + (double)delay_ms;
+    double due = monotonic_ms() + (double)delay_ms;
     for (;;) {
-        double left_ms = due - now_ms();
+        double left_ms = due - monotonic_ms();
         if (left_ms <= 0)
             return true;
         int ready = poll(&shutdown_watch, 1, (int)ceil(left_ms));
@@ -192,9 +187,12 @@ static int reply_with_stats(struct mg_connection *conn, struct say_hi_service *s
     cJSON_AddNumberToObject(body, "max_in_flight", (double)numbers.max_in_flight);
     cJSON_AddNumberToObject(body, "threads", (double)service->worker_threads);
     cJSON_AddNumberToObject(body, "delay_ms", (double)service->default_delay_ms);
+    if (service->stats_url[0] != '\0')
+        cJSON_AddStringToObject(body, "stats_url", service->stats_url);
     if (service->add_more_stats != NULL)
         service->add_more_stats(body, service->more_stats_data);
-    json_reply(conn, 200, body, NULL);
+    /* Read-only counters: a page served from the main port may poll the stats port. */
+    json_reply(conn, 200, body, (const char *const[]){"Access-Control-Allow-Origin", "*", NULL});
     cJSON_Delete(body);
     return 200;
 }
@@ -220,6 +218,11 @@ void say_hi_register(struct mg_context *context, struct say_hi_service *service)
 {
     /* "$" anchors the pattern: "/say-hi" alone would also match "/say-hi/anything". */
     mg_set_request_handler(context, "/say-hi$", on_say_hi, service);
+    say_hi_register_stats(context, service);
+}
+
+void say_hi_register_stats(struct mg_context *context, struct say_hi_service *service)
+{
     mg_set_request_handler(context, "/stats$", on_stats, service);
     mg_set_request_handler(context, "/stats/reset$", on_stats_reset, service);
 }

@@ -4,6 +4,10 @@
  *   GET  /say-hi        waits the delay, then {"message": "hi", "delay_ms": D}
  *   GET  /stats         {"served", "in_flight", "max_in_flight", "threads", "delay_ms"}
  *   POST /stats/reset   starts the counts afresh
+ *
+ * /stats and /stats/reset are served twice: beside /say-hi, and on a port of their
+ * own with its own few threads (server.c), where they never queue behind say-hi
+ * calls. /stats names that second address as "stats_url".
  */
 #ifndef SAY_HI_H
 #define SAY_HI_H
@@ -33,6 +37,8 @@ struct say_hi_service {
     /* Anything else the server counts (the FirecREST fake) adds itself to /stats here. */
     void (*add_more_stats)(cJSON *stats, void *data);
     void *more_stats_data;
+
+    char stats_url[64];     /* where /stats has threads of its own, or "" */
 };
 
 /* Returns false when the service cannot be set up (no eventfd). */
@@ -41,6 +47,9 @@ void say_hi_destroy(struct say_hi_service *service);
 
 /* Register /say-hi, /stats and /stats/reset on a started civetweb context. */
 void say_hi_register(struct mg_context *context, struct say_hi_service *service);
+
+/* Register only /stats and /stats/reset (for the stats port). */
+void say_hi_register_stats(struct mg_context *context, struct say_hi_service *service);
 
 /*
  * Wake every handler still sleeping its delay (they answer 503 at once) and wait

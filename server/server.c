@@ -10,10 +10,11 @@
  * Ctrl-C or SIGTERM stops it cleanly: no new connections, calls in flight are
  * answered, exit 0.
  *
- * The routes live in their own files (say_hi.c, then FirecREST's firecrest*.c),
- * and every reply goes out through json_reply.c. This file is the plumbing:
- * options, starting civetweb, the access log (access_log.c), the worker count
- * (workers.c), and shutting down.
+ * The routes live in their own files (say_hi.c; the fake FirecREST API, known
+ * here only through firecrest.h), and every reply goes out through json_reply.c.
+ * This file is the plumbing: options, starting civetweb (twice: the main port,
+ * and a small second one where /stats never waits for a say-hi worker), the
+ * access log (access_log.c), the worker count (workers.c), and shutting down.
  */
 #include <arpa/inet.h>
 #include <civetweb.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,10 +50,10 @@
 
 struct server_options {
     long port;
+    long stats_port;
     long delay_ms;
     long threads;
     bool quiet;
-    struct firecrest_config firecrest;
 };
 
 static void print_help(FILE *out)
@@ -61,55 +63,37 @@ static void print_help(FILE *out)
             "A server whose GET /say-hi answers after a delay, like a slow network\n"
             "service, and whose GET /stats shows how many calls are in flight.\n\n"
             "Options:\n"
-            "  --port P        port on 127.0.0.1; 0 picks a free one (default 8080)\n"
+            "  --port P        port on 127.0.0.1, 0..65535; 0 picks a free one (default 8080)\n"
+            "  --stats-port P  a second port for /stats alone, with threads of its own\n"
+            "                  (default 0: a free one, named in /stats as stats_url)\n"
             "  --delay-ms D    how long /say-hi waits, 0..%d (default 1000)\n"
-            "  --threads T     worker threads = calls served at once (default %d)\n"
+            "  --threads T     worker threads = calls served at once, 1..%d (default %d)\n"
             "  --quiet         no access log on stderr\n"
-            "  --help          show this help\n\n"
-            "The fake FirecREST v1 API (/auth/token, /status, /utilities, /compute, /tasks,\n/storage, /reservations):\n"
-            "  --client-id ID          the OAuth2 client id tokens are issued to (default kit-client)\n"
-            "  --client-secret SECRET  its secret (default kit-secret)\n"
-            "  --user NAME             the user the tokens name (default test_user)\n"
-            "  --client ID:SECRET:USER one more client and its user (up to 3)\n"
-            "  --token-lifetime S      token lifetime in seconds, 11..86400 (default 300)\n"
-            "  --systems A,B           the systems (default cluster,daint)\n"
-            "  --firecrest-root DIR    keep the simulated filesystems in DIR (default: a\n"
-            "                          fresh temporary directory, removed at exit)\n"
-            "  --rate-limit SERVICE=N  requests per second per user for a microservice\n"
-            "                          (status, utilities, compute, storage, tasks,\n"
-            "                          reservations); 0 = no limit. Repeatable.\n"
-            "  --job-ms MS             how long a simulated job runs (default 5000)\n\n"
-            "Endpoints: GET /say-hi[?delay_ms=N], GET /stats, POST /stats/reset, GET / (the\n"
+            "  --help          show this help\n\n",
+            MAX_DELAY_MS, MAX_THREADS, DEFAULT_THREADS);
+    firecrest_print_help(out);
+    fprintf(out,
+            "\nEndpoints: GET /say-hi[?delay_ms=N], GET /stats, POST /stats/reset, GET / (the\n"
             "dashboard, for a browser), and FirecREST's.\n"
             "Prints \"listening on http://127.0.0.1:PORT\" on stdout when ready, then where\n"
-            "the live dashboard is (GET /, in a browser).\n",
-            MAX_DELAY_MS, DEFAULT_THREADS);
+            "the live dashboard is (GET /, in a browser).\n");
 }
 
 /* Returns -1 to run, or the exit code to end with (0 after --help, 2 on bad usage). */
 static int parse_options(int argc, char **argv, struct server_options *options)
 {
-    enum { OPT_PORT = 256, OPT_DELAY_MS, OPT_THREADS, OPT_QUIET, OPT_HELP, OPT_CLIENT_ID,
-           OPT_CLIENT_SECRET, OPT_USER, OPT_TOKEN_LIFETIME, OPT_SYSTEMS, OPT_ROOT, OPT_RATE_LIMIT, OPT_JOB_MS, OPT_CLIENT };
-    const struct option long_options[] = {
+    enum { OPT_PORT = 256, OPT_STATS_PORT, OPT_DELAY_MS, OPT_THREADS, OPT_QUIET, OPT_HELP };
+    struct option long_options[32] = {
         {"port", required_argument, NULL, OPT_PORT},
+        {"stats-port", required_argument, NULL, OPT_STATS_PORT},
         {"delay-ms", required_argument, NULL, OPT_DELAY_MS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"help", no_argument, NULL, OPT_HELP},
-        {"client-id", required_argument, NULL, OPT_CLIENT_ID},
-        {"client-secret", required_argument, NULL, OPT_CLIENT_SECRET},
-        {"user", required_argument, NULL, OPT_USER},
-        {"token-lifetime", required_argument, NULL, OPT_TOKEN_LIFETIME},
-        {"systems", required_argument, NULL, OPT_SYSTEMS},
-        {"firecrest-root", required_argument, NULL, OPT_ROOT},
-        {"rate-limit", required_argument, NULL, OPT_RATE_LIMIT},
-        {"job-ms", required_argument, NULL, OPT_JOB_MS},
-        {"client", required_argument, NULL, OPT_CLIENT},
-        {0, 0, 0, 0},
     };
+    size_t count = firecrest_add_options(long_options, 6, 31); /* one {0} stays at the end */
+    long_options[count] = (struct option){0};
     *options = (struct server_options){.port = 8080, .delay_ms = 1000, .threads = DEFAULT_THREADS};
-    firecrest_config_defaults(&options->firecrest);
     opterr = 0;
     int code, option_index = 0;
     while ((code = getopt_long(argc, argv, ":h", long_options, &option_index)) != -1) {
@@ -117,25 +101,15 @@ static int parse_options(int argc, char **argv, struct server_options *options)
         bool ok = true;
         switch (code) {
         case OPT_PORT: ok = parse_whole_number(optarg, 0, 65535, &options->port); break;
+        case OPT_STATS_PORT: ok = parse_whole_number(optarg, 0, 65535, &options->stats_port); break;
         case OPT_DELAY_MS: ok = parse_whole_number(optarg, 0, MAX_DELAY_MS, &options->delay_ms); break;
         case OPT_THREADS: ok = parse_whole_number(optarg, 1, MAX_THREADS, &options->threads); break;
         case OPT_QUIET: options->quiet = true; break;
-        case OPT_CLIENT_ID: options->firecrest.client_id = optarg; ok = *optarg != '\0'; break;
-        case OPT_CLIENT_SECRET: options->firecrest.client_secret = optarg; ok = *optarg != '\0'; break;
-        case OPT_USER:
-            options->firecrest.user = optarg;
-            ok = *optarg != '\0' && strlen(optarg) < 32 && strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(optarg);
-            break;
-        case OPT_TOKEN_LIFETIME: ok = parse_whole_number(optarg, 11, 86400, &options->firecrest.token_lifetime_s); break;
-        case OPT_SYSTEMS: options->firecrest.systems = optarg; ok = *optarg != '\0' && strlen(optarg) < 200; break;
-        case OPT_ROOT: options->firecrest.root = optarg; ok = *optarg != '\0'; break;
-        case OPT_RATE_LIMIT: ok = firecrest_parse_rate_limit(&options->firecrest, optarg); break;
-        case OPT_JOB_MS: ok = parse_whole_number(optarg, 0, 3600 * 1000L, &options->firecrest.job_ms); break;
-        case OPT_CLIENT: ok = firecrest_add_client(&options->firecrest, optarg); break;
         case 'h':
         case OPT_HELP: print_help(stdout); return 0;
         case ':': fprintf(stderr, "server: %s needs a value (try --help)\n", name); return 2;
-        default: fprintf(stderr, "server: unknown option '%s' (try --help)\n", name); return 2;
+        case '?': fprintf(stderr, "server: unknown option '%s' (try --help)\n", name); return 2;
+        default: ok = firecrest_take_option(code, optarg); break;
         }
         if (!ok) {
             fprintf(stderr, "server: bad value '%s' for --%s (try --help)\n", optarg,
@@ -220,6 +194,76 @@ static void stop_civetweb(struct mg_context *context, int port)
     pthread_join(helper, NULL);
 }
 
+/*
+ * A thread-per-connection server holds one worker per open connection, so a
+ * thousand sockets that never send a byte take a thousand workers. Two limits
+ * keep a class served (README, "When every worker is taken"): an unfinished
+ * request head is dropped after REQUEST_TIMEOUT_MS, an idle keep-alive
+ * connection after KEEP_ALIVE_TIMEOUT_MS (at once when workers run short, see
+ * workers.h); and /stats has a port and threads of its own.
+ */
+#define REQUEST_TIMEOUT_MS "1000"
+#define KEEP_ALIVE_TIMEOUT_MS "2000"
+enum { STATS_THREADS = 4 };
+
+/* Each connection is a socket, queued ones too: raise the soft limit on open
+ * files to the hard one (the default 1024 is less than our threads). */
+static void make_room_for_connections(long threads)
+{
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+        limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+        limit.rlim_cur < (rlim_t)threads + 4096 + 256)
+        fprintf(stderr, "server: warning: only %lu open files allowed; %ld threads and a queue of 4096 "
+                        "need more (raise `ulimit -n`)\n", (unsigned long)limit.rlim_cur, threads);
+}
+
+/*
+ * /stats on a second port, served by a few threads of its own: however many
+ * say-hi calls hold the main workers (or queue for them), a look at /stats never
+ * waits behind them. Its own timeouts are short: its threads are few.
+ */
+static struct mg_context *start_stats_port(struct say_hi_service *say_hi, long port)
+{
+    char listening_ports[32], threads[16];
+    snprintf(listening_ports, sizeof listening_ports, "127.0.0.1:%ld", port);
+    snprintf(threads, sizeof threads, "%d", STATS_THREADS);
+    const char *civetweb_options[] = {
+        "listening_ports", listening_ports,
+        "num_threads", threads,
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", "500",
+        "request_timeout_ms", "500",
+        "decode_url", "no",
+        "tcp_nodelay", "1",
+        NULL,
+    };
+    struct mg_callbacks callbacks = {.log_message = on_civetweb_message};
+    struct mg_context *context = mg_start(&callbacks, NULL, civetweb_options);
+    struct mg_server_port stats_port;
+    if (context == NULL || mg_get_server_ports(context, 1, &stats_port) < 1) {
+        fprintf(stderr, "server: could not start the stats port 127.0.0.1:%ld (is it in use?)\n", port);
+        if (context != NULL)
+            mg_stop(context);
+        return NULL;
+    }
+    snprintf(say_hi->stats_url, sizeof say_hi->stats_url, "http://127.0.0.1:%d", stats_port.port);
+    say_hi_register_stats(context, say_hi);
+    mg_set_request_handler(context, "**", on_unknown_path, NULL);
+    return context;
+}
+
+/* The stats port, from the URL start_stats_port() wrote. */
+static int say_hi_stats_port(const struct say_hi_service *say_hi)
+{
+    const char *colon = strrchr(say_hi->stats_url, ':');
+    return colon != NULL ? atoi(colon + 1) : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct server_options options;
@@ -243,14 +287,8 @@ int main(int argc, char **argv)
         perror("server: eventfd");
         return 1;
     }
-    static struct firecrest firecrest; /* static: large, and lives as long as the server */
-    if (!firecrest_start(&firecrest, &options.firecrest)) {
-        say_hi_destroy(&say_hi);
-        return 1;
-    }
-    say_hi.add_more_stats = firecrest_add_stats;
-    say_hi.more_stats_data = &firecrest;
 
+    make_room_for_connections(options.threads);
     char listening_ports[32], threads[16];
     snprintf(listening_ports, sizeof listening_ports, "127.0.0.1:%ld", options.port);
     snprintf(threads, sizeof threads, "%ld", options.threads);
@@ -265,7 +303,15 @@ int main(int argc, char **argv)
          * sparing a TCP handshake per call. An idle connection keeps its worker
          * thread meanwhile; workers.h says what we do when threads run short. */
         "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", "10000",
+        "keep_alive_timeout_ms", KEEP_ALIVE_TIMEOUT_MS,
+        /* A connection that has not sent its whole request head within this time
+         * is closed: otherwise (civetweb's default is 30 s) a thousand sockets that
+         * send nothing hold every worker, and everyone else waits. See README. */
+        "request_timeout_ms", REQUEST_TIMEOUT_MS,
+        /* Paths reach the handlers as the client sent them, %-encoded: a decoded
+         * "/say-hi%00.json" would be "/say-hi" to a C string, and a decoded %0d%0a
+         * would reach the log. Handlers decode what they need, and check it. */
+        "decode_url", "no",
         /* civetweb sends a reply in several small writes (the status line, each
          * header, the body). Without TCP_NODELAY, Nagle's algorithm holds all but
          * the first back until the client's delayed ACK (~40 ms): a keep-alive
@@ -284,29 +330,36 @@ int main(int argc, char **argv)
         fprintf(stderr, "server: could not start on 127.0.0.1:%ld (is the port in use?)\n",
                 options.port);
         mg_exit_library();
-        firecrest_stop(&firecrest);
         say_hi_destroy(&say_hi);
         return 1;
     }
+    struct mg_server_port port;
+    struct firecrest *firecrest = NULL;
+    struct mg_context *stats_context = NULL;
+    if (mg_get_server_ports(context, 1, &port) < 1)
+        fprintf(stderr, "server: civetweb reports no listening port\n");
+    else if ((stats_context = start_stats_port(&say_hi, options.stats_port)) != NULL)
+        firecrest = firecrest_start(context, port.port);
+    if (firecrest == NULL) {
+        if (stats_context != NULL)
+            mg_stop(stats_context);
+        mg_stop(context);
+        mg_exit_library();
+        say_hi_destroy(&say_hi);
+        return 1;
+    }
+    say_hi.add_more_stats = firecrest_add_stats;
+    say_hi.more_stats_data = firecrest;
     say_hi_register(context, &say_hi);
-    firecrest_register(context, &firecrest);
     dashboard_register(context);
     /* Registered last: civetweb tries patterns in order, so this one catches the rest. */
     mg_set_request_handler(context, "**", on_unknown_path, NULL);
 
-    struct mg_server_port port;
-    if (mg_get_server_ports(context, 1, &port) < 1) {
-        fprintf(stderr, "server: civetweb reports no listening port\n");
-        mg_stop(context);
-        mg_exit_library();
-        firecrest_stop(&firecrest);
-        say_hi_destroy(&say_hi);
-        return 1;
-    }
-    firecrest_set_base_url(&firecrest, port.port);
     printf("listening on http://127.0.0.1:%d\n", port.port);
     printf("dashboard at http://127.0.0.1:%d/ (open it in a browser)\n", port.port);
     fflush(stdout);
+    if (!options.quiet)
+        fprintf(stderr, "server: /stats also on %s/stats, with threads of its own\n", say_hi.stats_url);
 
     int received;
     sigwait(&stop_signals, &received);
@@ -315,9 +368,10 @@ int main(int argc, char **argv)
 
     /* Answer the sleeping calls first: mg_stop waits for every worker to return. */
     say_hi_shut_down(&say_hi);
+    stop_civetweb(stats_context, say_hi_stats_port(&say_hi));
     stop_civetweb(context, port.port);
     mg_exit_library();
-    firecrest_stop(&firecrest);
+    firecrest_stop(firecrest);
     say_hi_destroy(&say_hi);
     return 0;
 }

@@ -295,6 +295,24 @@ Test(server_cli, the_access_log_has_a_line_per_request_with_its_time)
     free(log);
 }
 
+/* A path with CR LF and an escape in it: one log line, printable, nothing forged. */
+Test(server_cli, the_access_log_prints_the_clients_bytes_escaped)
+{
+    struct server_process logged;
+    server_start_logged(&logged, (const char *const[]){"--threads", "8", NULL});
+    char url[200];
+    long status;
+    snprintf(url, sizeof url, "%s/x%%0d%%0aGET%%20/forged%%20200%%1b%%5b2J?q=%%0a%%1b", logged.base_url);
+    free(http_request("GET", url, &status));
+    cr_assert_eq(status, 404);
+    char *log = server_stop_and_read_log(&logged);
+    cr_assert(strchr(log, '\x1b') == NULL, "a raw escape reached the log:\n%s", log);
+    cr_assert(strstr(log, "\nGET /forged") == NULL && strncmp(log, "GET /forged", 11) != 0,
+              "a forged log line:\n%s", log);
+    cr_assert(strstr(log, "GET /x%0d%0aGET%20/forged%20200%1b%5b2J?q=%0a%1b 404 ") != NULL, "%s", log);
+    free(log);
+}
+
 Test(server_cli, help_exits_0_and_lists_the_options)
 {
     struct process_result result;

@@ -1,8 +1,8 @@
 /*
  * firecrest.c - the fake FirecREST's frame: its sandbox, its tokens, the checks
- * every call goes through, and the /status microservice. See firecrest.h.
+ * every call goes through, and the /status microservice. See firecrest_internal.h.
  */
-#include "firecrest.h"
+#include "firecrest_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,36 +25,6 @@
 const char *const firecrest_service_names[SERVICE_COUNT] = {
     "status", "utilities", "compute", "storage", "tasks", "reservations"};
 
-void firecrest_config_defaults(struct firecrest_config *config)
-{
-    /* Generous, but present: a client that polls in a tight loop meets them. */
-    *config = (struct firecrest_config){
-        .client_id = "kit-client",
-        .client_secret = "kit-secret",
-        .user = "test_user",
-        .token_lifetime_s = 300,
-        .systems = "cluster,daint",
-        .rate_limit = {[SERVICE_STATUS] = 20, [SERVICE_UTILITIES] = 20, [SERVICE_COMPUTE] = 10,
-                       [SERVICE_STORAGE] = 10, [SERVICE_TASKS] = 10, [SERVICE_RESERVATIONS] = 10},
-        .job_ms = 5000,
-        .queue_ms = 200,
-        .task_ms = 50,
-    };
-}
-
-bool firecrest_add_client(struct firecrest_config *config, const char *text)
-{
-    const char *first = strchr(text, ':');
-    const char *second = first != NULL ? strchr(first + 1, ':') : NULL;
-    const char *user = second != NULL ? second + 1 : NULL;
-    if (second == NULL || first == text || second == first + 1 || *user == '\0' || strlen(text) > 150 ||
-        strlen(user) >= 32 || strspn(user, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(user) ||
-        config->more_client_count == 3)
-        return false;
-    config->more_clients[config->more_client_count++] = text;
-    return true;
-}
-
 /* The clients the token endpoint knows, from the configuration. */
 static void load_clients(struct firecrest *firecrest)
 {
@@ -74,25 +44,12 @@ static void load_clients(struct firecrest *firecrest)
     }
 }
 
-bool firecrest_parse_rate_limit(struct firecrest_config *config, const char *text)
-{
-    const char *equals = strchr(text, '=');
-    if (equals == NULL)
-        return false;
-    for (int service = 0; service < SERVICE_COUNT; service++) {
-        const char *name = firecrest_service_names[service];
-        if (strlen(name) == (size_t)(equals - text) && strncmp(text, name, strlen(name)) == 0) {
-            return parse_whole_number(equals + 1, 0, 1000000, &config->rate_limit[service]);
-        }
-    }
-    return false;
-}
-
 /* --- the sandbox: <root>/<system>/home/<user> -------------------------------- */
 
-bool firecrest_start(struct firecrest *firecrest, const struct firecrest_config *config)
+/* The clients, the state tables, the key, the directories of the sandbox, and
+ * the scheduler thread. False, with a message on stderr, if any cannot be had. */
+static bool make_sandbox(struct firecrest *firecrest, const struct firecrest_config *config)
 {
-    memset(firecrest, 0, sizeof *firecrest);
     firecrest->config = *config;
     load_clients(firecrest);
     pthread_mutex_init(&firecrest->lock, NULL);
@@ -170,13 +127,29 @@ bool firecrest_start(struct firecrest *firecrest, const struct firecrest_config 
     return ok;
 }
 
-void firecrest_set_base_url(struct firecrest *firecrest, int port)
+static void register_routes(struct mg_context *context, struct firecrest *firecrest);
+
+/* The fake's state is large: one, on the heap, for as long as the server runs. */
+struct firecrest *firecrest_start(struct mg_context *context, int port)
 {
+    struct firecrest *firecrest = calloc(1, sizeof *firecrest);
+    if (firecrest == NULL) {
+        fprintf(stderr, "server: out of memory for the FirecREST state\n");
+        return NULL;
+    }
+    if (!make_sandbox(firecrest, firecrest_config())) {
+        firecrest_stop(firecrest);
+        return NULL;
+    }
     snprintf(firecrest->base_url, sizeof firecrest->base_url, "http://127.0.0.1:%d", port);
+    register_routes(context, firecrest);
+    return firecrest;
 }
 
 void firecrest_stop(struct firecrest *firecrest)
 {
+    if (firecrest == NULL)
+        return;
     if (firecrest->scheduler_running)
         firecrest_scheduler_stop(firecrest);
     firecrest_jobs_free(firecrest);
@@ -196,6 +169,7 @@ void firecrest_stop(struct firecrest *firecrest)
         }
     }
     pthread_mutex_destroy(&firecrest->lock);
+    free(firecrest);
 }
 
 /* --- tokens: JWTs signed with HS256 ------------------------------------------- */
@@ -278,30 +252,116 @@ static bool token_is_valid(const struct firecrest *firecrest, const char *token,
     return valid;
 }
 
-/* Read the whole request body (bounded): forms are small. */
+/* --- request bodies and parameters: every byte is the client's, and hostile ----- */
+
+enum { MAX_FORM = 1 << 20 };
+
+/* Read and drop the rest of a body, so that the reply is read before the close:
+ * closing with unread bytes makes the kernel reset the connection, and the client
+ * loses the reply. Bounded by the request timeout of each read. */
+static void drain_body(struct mg_connection *conn)
+{
+    char *buffer = malloc(65536);
+    while (buffer != NULL && mg_read(conn, buffer, 65536) > 0)
+        continue;
+    free(buffer);
+}
+
+bool firecrest_accept_body(struct mg_connection *conn, long long limit)
+{
+    enum { DRAIN_LIMIT = 256 * 1024 * 1024 };
+    long long length = mg_get_request_info(conn)->content_length;
+    const char *expect = mg_get_header(conn, "Expect");
+    bool expects_continue = expect != NULL && strcasecmp(expect, "100-continue") == 0;
+    if (length > limit) {
+        /* Refused before the body is used. A client that waits for "100 Continue"
+         * never sends it; one that sends it anyway is drained, within reason; the
+         * body of a liar (Content-Length: 10^23) is never waited for. */
+        if (!expects_continue && length <= DRAIN_LIMIT)
+            drain_body(conn);
+        else
+            mg_disable_connection_keep_alive(conn);
+        firecrest_error(conn, 413, "X-Size-Limit", "request body too large");
+        return false;
+    }
+    /* curl sends "Expect: 100-continue" before a large body, and waits for this
+     * line (or 1 s) before sending it. civetweb leaves it to the handler. */
+    if (expects_continue)
+        mg_printf(conn, "HTTP/1.1 100 Continue\r\n\r\n");
+    return true;
+}
+
+/* Read the whole request body (bounded): forms are small. NULL if too large. */
 static char *read_body(struct mg_connection *conn, size_t *length)
 {
-    enum { MAX_FORM = 1 << 20 };
     size_t capacity = 4096;
     char *body = malloc(capacity + 1);
     *length = 0;
     for (int got; body != NULL && (got = mg_read(conn, body + *length, capacity - *length)) > 0;) {
         *length += (size_t)got;
         if (*length == capacity) {
-            if (capacity >= MAX_FORM)
-                break;
-            capacity *= 2;
-            char *grown = realloc(body, capacity + 1);
+            char *grown = capacity < MAX_FORM ? realloc(body, capacity * 2 + 1) : NULL;
             if (grown == NULL) {
                 free(body);
                 return NULL;
             }
             body = grown;
+            capacity *= 2;
         }
     }
     if (body != NULL)
         body[*length] = '\0';
     return body;
+}
+
+bool firecrest_is_clean_text(const char *text, size_t length)
+{
+    const unsigned char *byte = (const unsigned char *)text, *end = byte + length;
+    while (byte < end) {
+        unsigned char first = *byte++;
+        if (first < 0x20 || first == 0x7f)
+            return false;                      /* NUL, CR, LF, ESC, ...: never in a name */
+        if (first < 0x80)
+            continue;
+        /* UTF-8: how many continuation bytes, and the range of the first one
+         * (which rules out overlong forms and surrogates). */
+        int more = first >= 0xc2 && first <= 0xdf ? 1 : first >= 0xe0 && first <= 0xef ? 2
+                 : first >= 0xf0 && first <= 0xf4 ? 3 : -1;
+        unsigned char low = first == 0xe0 ? 0xa0 : first == 0xf0 ? 0x90 : 0x80;
+        unsigned char high = first == 0xed ? 0x9f : first == 0xf4 ? 0x8f : 0xbf;
+        if (more < 0 || end - byte < more || byte[0] < low || byte[0] > high)
+            return false;
+        for (int i = 0; i < more; i++)
+            if ((byte[i] & 0xc0) != 0x80)
+                return false;
+        byte += more;
+    }
+    return true;
+}
+
+/* Every name and value of a url-encoded text (a query, a form), once decoded,
+ * must be clean text: a NUL would cut it, a CR LF would split a header it reaches,
+ * an ESC would repaint the terminal that shows the log. */
+static bool parameters_are_clean(const char *encoded, size_t length)
+{
+    char *decoded = malloc(length + 1);
+    bool clean = decoded != NULL;
+    for (size_t start = 0; clean && start < length;) {
+        size_t end = start;
+        while (end < length && encoded[end] != '&')
+            end++;
+        for (size_t part = start; clean && part < end;) {   /* the name, then the value */
+            size_t stop = part;
+            while (stop < end && encoded[stop] != '=')
+                stop++;
+            int got = mg_url_decode(encoded + part, (int)(stop - part), decoded, (int)length + 1, 1);
+            clean = got >= 0 && firecrest_is_clean_text(decoded, (size_t)got);
+            part = stop + 1;
+        }
+        start = end + 1;
+    }
+    free(decoded);
+    return clean;
 }
 
 /* POST /auth/token: OAuth2 client credentials, in the form or in Basic auth. */
@@ -310,21 +370,30 @@ static int on_token_request(struct mg_connection *conn, void *firecrest_ptr)
     struct firecrest *firecrest = firecrest_ptr;
     if (strcmp(mg_get_request_info(conn)->request_method, "POST") != 0)
         return json_error(conn, 405, "the token endpoint takes POST", (const char *const[]){"Allow", "POST", NULL});
+    if (!firecrest_accept_body(conn, MAX_FORM))
+        return 413;
     size_t length;
     char *form = read_body(conn, &length);
     char grant[64] = "", id[128] = "", secret[128] = "";
-    if (form != NULL) {
-        mg_get_var(form, length, "grant_type", grant, sizeof grant);
-        mg_get_var(form, length, "client_id", id, sizeof id);
-        mg_get_var(form, length, "client_secret", secret, sizeof secret);
+    if (form == NULL || !parameters_are_clean(form, length)) {
+        free(form);
+        return json_error(conn, 400, "the form holds a NUL, a control byte or bytes that are not UTF-8",
+                          NULL);
     }
+    mg_get_var(form, length, "grant_type", grant, sizeof grant);
+    mg_get_var(form, length, "client_id", id, sizeof id);
+    mg_get_var(form, length, "client_secret", secret, sizeof secret);
     free(form);
     const char *basic = mg_get_header(conn, "Authorization");
     if (id[0] == '\0' && basic != NULL && strncasecmp(basic, "Basic ", 6) == 0) {
         unsigned char decoded[300];
         size_t encoded_length = strlen(basic + 6);
         int decoded_length = encoded_length < 380 ? EVP_DecodeBlock(decoded, (const unsigned char *)basic + 6, (int)encoded_length) : -1;
-        if (decoded_length > 0) {
+        /* EVP_DecodeBlock counts the padding as zero bytes: leave them out. */
+        for (size_t i = encoded_length; decoded_length > 0 && i > 0 && basic[6 + i - 1] == '='; i--)
+            decoded_length--;
+        /* A NUL inside would cut the id or the secret short: refused, not shortened. */
+        if (decoded_length > 0 && memchr(decoded, '\0', (size_t)decoded_length) == NULL) {
             decoded[decoded_length] = '\0';
             char *colon = strchr((char *)decoded, ':');
             if (colon != NULL) {
@@ -422,7 +491,7 @@ bool firecrest_call_begin(struct firecrest_call *call, struct mg_connection *con
                           struct firecrest *firecrest, enum firecrest_service service, int needs)
 {
     *call = (struct firecrest_call){.conn = conn, .request = mg_get_request_info(conn),
-                                    .firecrest = firecrest, .system_fd = -1};
+                                    .firecrest = firecrest, .sandbox = {.home_fd = -1}};
     const char *authorization = mg_get_header(conn, "Authorization");
     if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0) {
         call->status = unauthorized(conn, "missing Authorization: Bearer <token> header");
@@ -439,27 +508,53 @@ bool firecrest_call_begin(struct firecrest_call *call, struct mg_connection *con
     }
     if (needs & NEEDS_SYSTEM) {
         const char *name = mg_get_header(conn, "X-Machine-Name");
+        int system = -1;
         for (int i = 0; name != NULL && i < firecrest->system_count; i++) {
-            if (strcmp(name, firecrest->system_names[i]) == 0) {
-                call->system = firecrest->system_names[i];
-                call->system_fd = firecrest->system_fds[i];
-            }
+            if (strcmp(name, firecrest->system_names[i]) == 0)
+                system = i;
         }
-        if (call->system == NULL) {
+        if (system < 0) {
             call->status = firecrest_error(conn, 400, "X-Machine-Does-Not-Exist",
                                            name == NULL ? "missing X-Machine-Name header"
                                                         : "machine does not exist");
             return false;
         }
+        if (firecrest_enter_home(firecrest, system, call->user, &call->sandbox) != 0) {
+            call->status = firecrest_error(conn, 400, "X-Permission-Denied",
+                                           "no home for this user on the system");
+            return false;
+        }
+        call->system = firecrest->system_names[system];
     }
-    if (strcmp(call->request->request_method, "GET") != 0 && !(needs & KEEP_BODY))
-        call->form = read_body(conn, &call->form_length);
+    if (strcmp(call->request->request_method, "GET") != 0 && !(needs & KEEP_BODY)) {
+        if (!firecrest_accept_body(conn, MAX_FORM)) {
+            call->status = 413;
+        } else if ((call->form = read_body(conn, &call->form_length)) == NULL) {
+            call->status = firecrest_error(conn, 413, "X-Size-Limit", "request body too large");
+        }
+    }
+    const char *query = call->request->query_string;
+    if (call->status == 0 && ((query != NULL && !parameters_are_clean(query, strlen(query))) ||
+                              (call->form != NULL && !parameters_are_clean(call->form, call->form_length))))
+        call->status = firecrest_error(conn, 400, "X-Invalid-Path",
+                                       "a parameter holds a NUL, a control byte or bytes that are not UTF-8");
+    if (call->status != 0) {
+        firecrest_call_end(call);   /* the caller ends only calls that began */
+        return false;
+    }
     return true;
 }
 
 void firecrest_call_end(struct firecrest_call *call)
 {
     free(call->form);
+    sandbox_leave(&call->sandbox);
+}
+
+int firecrest_enter_home(const struct firecrest *firecrest, int system, const char *user,
+                         struct sandbox *sandbox)
+{
+    return sandbox_enter(sandbox, firecrest->system_fds[system], user);
 }
 
 bool firecrest_param(const struct firecrest_call *call, const char *name, char *value, size_t size)
@@ -638,7 +733,7 @@ static int on_status(struct mg_connection *conn, void *firecrest_ptr)
     return status;
 }
 
-void firecrest_register(struct mg_context *context, struct firecrest *firecrest)
+static void register_routes(struct mg_context *context, struct firecrest *firecrest)
 {
     mg_set_request_handler(context, "/auth/token$", on_token_request, firecrest);
     mg_set_request_handler(context, "/status/**", on_status, firecrest);

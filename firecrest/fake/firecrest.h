@@ -1,252 +1,47 @@
 /*
- * firecrest.h - a fake of the FirecREST v1 HPC API, served by the kit's server.
+ * firecrest.h - the fake FirecREST v1 API, as the kit's server sees it.
  *
- * Real FirecREST clients (pyfirecrest, the kit's own) talk to it as to a real
- * centre: they get a token, ask which systems exist, list and move files. Every
- * call is authenticated, rate limited per microservice and counted in /stats, so
- * a class can see what a client's polling costs. ../shared/firecrest-v1.md (in
- * the kit's workspace) is the spec followed here.
+ * The server knows the fake through these few calls: it adds the fake's options
+ * to its own, starts the fake once civetweb listens (that registers its routes),
+ * shows its counters in /stats, and stops it at exit. Everything else is private
+ * to firecrest/fake/ (firecrest_internal.h).
  *
- * Files: firecrest.c (configuration, tokens, the checks every call goes
- * through, /status), firecrest_utilities.c (/utilities), firecrest_tasks.c
- * (tasks and the scheduler thread), firecrest_compute.c (simulated jobs),
- * firecrest_storage.c (transfers, reservations), sandbox.c (paths).
- *
- * Mind the stack: civetweb as Debian builds it gives each worker thread 100 KB.
- * Buffers of file size, and anything in a recursion, go on the heap.
+ * The API followed is FirecREST v1's: https://firecrest.readthedocs.io
  */
 #ifndef FIRECREST_H
 #define FIRECREST_H
 
 #include <civetweb.h>
 #include <cjson/cJSON.h>
-#include <pthread.h>
+#include <getopt.h>
 #include <stdbool.h>
-#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
 
-/* The microservices: the first segment of each path. Rate limits are per service. */
-enum firecrest_service {
-    SERVICE_STATUS, SERVICE_UTILITIES, SERVICE_COMPUTE, SERVICE_STORAGE,
-    SERVICE_TASKS, SERVICE_RESERVATIONS, SERVICE_COUNT
-};
-extern const char *const firecrest_service_names[SERVICE_COUNT];
+/* The fake's options use getopt codes from here up, clear of the server's own. */
+enum { FIRECREST_OPTION_FIRST = 1000 };
 
-enum { MAX_SYSTEMS = 8, MAX_USERS_TRACKED = 32, MAX_TASKS = 20000, MAX_JOBS = 10000,
-       MAX_OBJECTS = 256, MAX_RESERVATIONS = 64 };
+/* Append the fake's long options to `table`, which holds `used` entries and room
+ * for `capacity`; returns the new count. The caller ends the table with {0}. */
+size_t firecrest_add_options(struct option *table, size_t used, size_t capacity);
 
-struct firecrest_config {
-    const char *client_id;       /* --client-id (default kit-client) */
-    const char *client_secret;   /* --client-secret (default kit-secret) */
-    const char *user;            /* --user: whom tokens are issued to (default test_user) */
-    long token_lifetime_s;       /* --token-lifetime (default 300) */
-    const char *systems;         /* --systems: comma list (default "cluster,daint") */
-    const char *root;            /* --firecrest-root DIR; NULL = a fresh temporary directory */
-    long rate_limit[SERVICE_COUNT]; /* requests per second per user; 0 = no limit */
-    const char *more_clients[3]; /* --client ID:SECRET:USER, for more users (a class, a test) */
-    int more_client_count;
-    long job_ms;                 /* --job-ms: how long a simulated job runs (default 5000) */
-    long queue_ms;               /* how long it waits PENDING first */
-    long task_ms;                /* how long a task stays queued before it is done */
-};
+/* Take the value of one of those options; false if it is bad. */
+bool firecrest_take_option(int code, const char *value);
+
+/* The fake's lines for --help. */
+void firecrest_print_help(FILE *out);
 
 /*
- * A task: how FirecREST reports slow work. Created by a compute or storage call,
- * polled by the client through /tasks until its status is final. `finish` runs on
- * the scheduler thread when the task is due and sets its final status and data.
+ * Make the sandbox (one directory per system, each with /home/<user>), start the
+ * simulated cluster and register the fake's routes on `context`, which listens on
+ * `port` (for the URLs the fake hands out). NULL, with a message on stderr, if it
+ * cannot.
  */
 struct firecrest;
-struct firecrest_task {
-    char id[33];
-    char user[64];
-    const char *service;          /* "compute" or "storage" */
-    const char *system;
-    char status[4];               /* "100", "200", "116"...: a string, as FirecREST sends it */
-    cJSON *data;
-    time_t created, updated;
-    int64_t due_ms;               /* when `finish` runs; 0 = nothing pending */
-    void (*finish)(struct firecrest *firecrest, struct firecrest_task *task);
-    cJSON *arguments;             /* what `finish` needs (job ids, paths...) */
-};
-
-/* A simulated batch job. Its state follows from the clock; the scheduler thread
- * writes its output file when it ends. Internal transfers are jobs too. */
-struct firecrest_job {
-    long id;
-    char user[64];
-    int system;                   /* index into system_names */
-    char name[64];
-    char directory[256];          /* in the sandbox: where its files are */
-    char script[300], output[300], error[300];
-    int64_t submitted_ms, starts_ms, ends_ms;
-    int exit_code;                /* from the script's `exit N` */
-    char *echo_output;            /* what its top-level `echo` lines print */
-    cJSON *transfer;              /* xfer-internal: {"action", "source", "target"}; else NULL */
-    bool cancelled, ended;
-};
-
-/* A temporary object URL for an external transfer. */
-struct firecrest_object {
-    char token[33];
-    char task_id[33];
-    int system;
-    char path[300];               /* the sandbox file it serves, or receives */
-    bool is_upload;
-    int64_t expires_ms;
-};
-
-/* Requests counted in one-second windows, per service and user, for the rate limit. */
-struct rate_window {
-    char user[64];
-    int64_t second;
-    long requests;
-};
-
-/* Whom the token endpoint knows: a client id, its secret, and the user it acts for. */
-struct firecrest_client {
-    char id[64], secret[64], user[32];
-};
-
-struct firecrest {
-    struct firecrest_config config;
-    struct firecrest_client clients[4];   /* the default one, then --client ones */
-    int client_count;
-    unsigned char token_key[32];          /* HS256 key, made at start, never shown */
-    char system_names[MAX_SYSTEMS][32];
-    int system_fds[MAX_SYSTEMS];          /* each system's sandbox root directory */
-    int system_count;
-    char root_path[4096];
-    bool root_is_temporary;               /* then removed at exit */
-
-    char base_url[64];                    /* http://127.0.0.1:PORT, for object URLs */
-
-    pthread_mutex_t lock;                 /* guards the counters below */
-    long requests[SERVICE_COUNT];
-    long rate_limited;
-    struct rate_window windows[SERVICE_COUNT][MAX_USERS_TRACKED];
-
-    /* Tasks, jobs, objects, reservations: guarded by state_lock, advanced by the
-     * scheduler thread, which wakes every few milliseconds. */
-    pthread_mutex_t state_lock;
-    struct firecrest_task *tasks;         /* MAX_TASKS */
-    int task_count;
-    struct firecrest_job *jobs;           /* MAX_JOBS */
-    int job_count;
-    long next_job_id;
-    struct firecrest_object objects[MAX_OBJECTS];
-    int object_count;
-    cJSON *reservations;                  /* a JSON array */
-    pthread_t scheduler;
-    bool scheduler_running;
-    pthread_mutex_t scheduler_lock;
-    pthread_cond_t scheduler_wake;
-    bool stopping;
-};
-
-/* Defaults for every field, before options change them. */
-void firecrest_config_defaults(struct firecrest_config *config);
-
-/* Keep "ID:SECRET:USER" for --client. Returns false if it is not that. */
-bool firecrest_add_client(struct firecrest_config *config, const char *text);
-
-/* Parse "SERVICE=N" for --rate-limit. Returns false if it is not that. */
-bool firecrest_parse_rate_limit(struct firecrest_config *config, const char *text);
-
-/* Make the sandbox (one directory per system, each with /home/<user>) and the key.
- * Returns false with a message on stderr. */
-bool firecrest_start(struct firecrest *firecrest, const struct firecrest_config *config);
-void firecrest_register(struct mg_context *context, struct firecrest *firecrest);
-
-/* Where the server listens, for the object URLs of external transfers. */
-void firecrest_set_base_url(struct firecrest *firecrest, int port);
+struct firecrest *firecrest_start(struct mg_context *context, int port);
 void firecrest_stop(struct firecrest *firecrest);
 
-/* Add the FirecREST counters to a /stats reply. */
+/* Add the FirecREST counters to a /stats reply (say_hi's add_more_stats hook). */
 void firecrest_add_stats(cJSON *stats, void *firecrest);
-
-/* --- what the handlers of every microservice share ------------------------- */
-
-/* One authenticated call, as a handler sees it. */
-struct firecrest_call {
-    struct mg_connection *conn;
-    const struct mg_request_info *request;
-    struct firecrest *firecrest;
-    char user[64];            /* from the token */
-    int system_fd;            /* the X-Machine-Name system's root, if the call has one */
-    const char *system;
-    char *form;               /* the url-encoded body of a POST/PUT/DELETE, or NULL */
-    size_t form_length;
-    int status;               /* the status already sent when begin() failed */
-};
-
-/* What a call needs, for firecrest_call_begin (a bit mask). */
-enum {
-    NO_SYSTEM = 0,
-    NEEDS_SYSTEM = 1, /* an X-Machine-Name header naming a known system */
-    KEEP_BODY = 2,    /* leave the body unread: the handler parses it (multipart) */
-};
-
-/*
- * The checks every FirecREST call goes through, in order: a valid token (401),
- * the rate limit (429 + Retry-After), a known system when `needs` says so
- * (400 + X-Machine-Does-Not-Exist). Returns false when it has already answered.
- */
-bool firecrest_call_begin(struct firecrest_call *call, struct mg_connection *conn,
-                          struct firecrest *firecrest, enum firecrest_service service, int needs);
-void firecrest_call_end(struct firecrest_call *call);
-
-/* A parameter: the query string for GET, the form body otherwise. An empty value
- * counts as absent. Returns false if absent. */
-bool firecrest_param(const struct firecrest_call *call, const char *name, char *value, size_t size);
-
-/* A FirecREST error: `status`, the error header (e.g. "X-Invalid-Path", or NULL)
- * carrying `message`, and {"description": message, "error": message}. */
-int firecrest_error(struct mg_connection *conn, int status, const char *header, const char *message);
-
-/* {"description": description, "output": output}; takes ownership of `output`. */
-int firecrest_output(struct mg_connection *conn, int status, const char *description, cJSON *output);
-
-/* --- tasks (firecrest_tasks.c); call these with state_lock held ---------------- */
-
-int64_t firecrest_now_ms(void);
-
-/* A new task for `call`, with `status`, due to `finish` after task_ms. NULL if full. */
-struct firecrest_task *firecrest_task_create(struct firecrest *firecrest, const struct firecrest_call *call,
-                                             const char *service, const char *status,
-                                             void (*finish)(struct firecrest *, struct firecrest_task *),
-                                             cJSON *arguments);
-struct firecrest_task *firecrest_task_find(struct firecrest *firecrest, const char *id);
-/* Set a task's status and data (takes ownership of `data`). */
-void firecrest_task_set(struct firecrest_task *task, const char *status, cJSON *data);
-
-/* {"success": "Task created", "task_id", "task_url"} with `status` (201 or 200). */
-int firecrest_task_reply(struct mg_connection *conn, int status, const struct firecrest_task *task);
-
-/* Start and stop the scheduler thread; it runs task `finish`es and job ends. */
-bool firecrest_scheduler_start(struct firecrest *firecrest);
-void firecrest_scheduler_stop(struct firecrest *firecrest);
-
-/* --- jobs (firecrest_compute.c); with state_lock held -------------------------- */
-
-/* Submit a job running `script` (its text) on the call's system. Fills `error` and
- * returns NULL when it cannot. */
-struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest, const struct firecrest_call *call,
-                                           const char *script, const char *name, cJSON *transfer,
-                                           char *error, size_t error_size);
-/* The {"result", "jobid", "job_file", ...} data of a submission task. */
-cJSON *firecrest_job_submitted(const struct firecrest_job *job);
-/* mkdir -p inside the sandbox (firecrest_utilities.c). Returns 0 or -errno. */
-int firecrest_make_directories(int root_fd, const char *path);
-
-/* Each microservice's handlers, registered by firecrest_register. */
-void firecrest_utilities_register(struct mg_context *context, struct firecrest *firecrest);
-void firecrest_tasks_register(struct mg_context *context, struct firecrest *firecrest);
-void firecrest_compute_register(struct mg_context *context, struct firecrest *firecrest);
-void firecrest_storage_register(struct mg_context *context, struct firecrest *firecrest);
-void firecrest_jobs_free(struct firecrest *firecrest);
-
-/* End jobs whose time has come: write their output, run their transfer. */
-void firecrest_jobs_advance(struct firecrest *firecrest);
-/* Expire objects past their time; move uploads that arrived on to 114. */
-void firecrest_storage_advance(struct firecrest *firecrest);
 
 #endif

@@ -19,20 +19,29 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "firecrest.h"
+#include "firecrest_internal.h"
 #include "json_reply.h"
 #include "multipart.h"
 #include "sandbox.h"
 
+enum { MAX_SCRIPT_BYTES = 1024 * 1024 };
+
 /* --- reading the script ---------------------------------------------------------- */
 
+/* The echo output as it grows, in a buffer sized from the script (never fixed:
+ * a script of 70 000 `echo` lines once overran a 64 KB one). */
+struct echo_output {
+    char *bytes;
+    size_t used, size;
+};
+
 /* What `echo ARGS` would print, for simple ARGS: quotes removed, no expansion. */
-static void append_echo(const char *arguments, char *out, size_t size)
+static void append_echo(const char *arguments, struct echo_output *out)
 {
-    size_t used = strlen(out);
     char quote = 0;
     bool at_start = true;
-    for (const char *c = arguments; *c != '\0' && *c != '\n' && used + 2 < size; c++) {
+    size_t line_start = out->used;
+    for (const char *c = arguments; *c != '\0' && *c != '\n' && out->used + 2 < out->size; c++) {
         if (quote == 0 && (*c == '"' || *c == '\'')) {
             quote = *c;
         } else if (quote != 0 && *c == quote) {
@@ -40,38 +49,43 @@ static void append_echo(const char *arguments, char *out, size_t size)
         } else if (quote == 0 && (*c == ';' || *c == '#' || *c == '>' || *c == '|' || *c == '&')) {
             break;      /* the rest is another command, a comment or a redirection */
         } else if (quote == 0 && isspace((unsigned char)*c)) {
-            if (!at_start && out[used - 1] != ' ')
-                out[used++] = ' ';
+            if (!at_start && out->bytes[out->used - 1] != ' ')
+                out->bytes[out->used++] = ' ';
         } else {
-            out[used++] = *c;
+            out->bytes[out->used++] = *c;
             at_start = false;
         }
     }
-    while (used > 0 && out[used - 1] == ' ')
-        used--;
-    out[used++] = '\n';
-    out[used] = '\0';
+    while (out->used > line_start && out->bytes[out->used - 1] == ' ')
+        out->used--;
+    if (out->used + 1 < out->size)
+        out->bytes[out->used++] = '\n';
+    out->bytes[out->used] = '\0';
 }
 
-/* Read the script: its echo output, and the exit code it asks for. */
+/* Read the script: its echo output, and the exit code it asks for. Each echo
+ * line prints at most as many bytes as it has, so the script's length + 2 is
+ * room enough for all of them. */
 static char *read_script(const char *script, int *exit_code)
 {
-    size_t size = 65536;
-    char *output = calloc(1, size);
+    struct echo_output out = {.size = strlen(script) + 2};
+    out.bytes = calloc(1, out.size);
     *exit_code = 0;
-    if (output == NULL)
+    if (out.bytes == NULL)
         return NULL;
     for (const char *line = script; line != NULL && *line != '\0';) {
         while (*line == ' ' || *line == '\t')
             line++;
-        if (strncmp(line, "echo ", 5) == 0 || strncmp(line, "echo\n", 5) == 0)
-            append_echo(line + 4, output, size);
-        else if (strncmp(line, "exit ", 5) == 0)
-            *exit_code = atoi(line + 5);
+        if (strncmp(line, "echo ", 5) == 0 || strncmp(line, "echo\n", 5) == 0) {
+            append_echo(line + 4, &out);
+        } else if (strncmp(line, "exit ", 5) == 0) {
+            long code = strtol(line + 5, NULL, 10);   /* saturates, never overflows */
+            *exit_code = (int)((code % 256 + 256) % 256); /* as the shell: exit 300 is 44 */
+        }
         line = strchr(line, '\n');
         line = line != NULL ? line + 1 : NULL;
     }
-    return output;
+    return out.bytes;
 }
 
 /* --- jobs --------------------------------------------------------------------------- */
@@ -83,10 +97,15 @@ static void job_paths(struct firecrest_job *job)
     snprintf(job->error, sizeof job->error, "%s/slurm-%ld.err", job->directory, job->id);
 }
 
-/* Write `content` to `path` inside the system's sandbox. */
-static void write_sandbox_file(struct firecrest *firecrest, int system, const char *path, const char *content)
+/* Write `content` to `path` in the job's user's home. */
+static void write_job_file(struct firecrest *firecrest, const struct firecrest_job *job, const char *path,
+                           const char *content)
 {
-    int fd = sandbox_open(firecrest->system_fds[system], path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+    struct sandbox home;
+    if (firecrest_enter_home(firecrest, job->system, job->user, &home) != 0)
+        return;
+    int fd = sandbox_open(&home, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    sandbox_leave(&home);
     if (fd >= 0) {
         size_t length = strlen(content);
         if (write(fd, content, length) != (ssize_t)length)
@@ -105,7 +124,8 @@ struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest, const st
     } else {   /* full: the job that ended longest ago is forgotten */
         for (int i = 0; i < MAX_JOBS; i++) {
             struct firecrest_job *candidate = &firecrest->jobs[i];
-            if ((candidate->ended || candidate->cancelled) && (job == NULL || candidate->ends_ms < job->ends_ms))
+            if ((candidate->ended || candidate->cancelled) && !candidate->transferring &&
+                (job == NULL || candidate->ends_ms < job->ends_ms))
                 job = candidate;
         }
         if (job == NULL) {
@@ -128,11 +148,11 @@ struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest, const st
     snprintf(job->directory, sizeof job->directory, "/home/%s/firecrest/%02x%02x%02x%02x%02x%02x%02x%02x",
              call->user, random[0], random[1], random[2], random[3], random[4], random[5], random[6], random[7]);
     job_paths(job);
-    firecrest_make_directories(call->system_fd, job->directory);
-    write_sandbox_file(firecrest, job->system, job->script, script);
+    sandbox_make_directories(&call->sandbox, job->directory);
+    write_job_file(firecrest, job, job->script, script);
     job->echo_output = read_script(script, &job->exit_code);
     job->transfer = transfer;
-    job->submitted_ms = firecrest_now_ms();
+    job->submitted_ms = monotonic_ms();
     job->starts_ms = job->submitted_ms + firecrest->config.queue_ms;
     job->ends_ms = job->starts_ms + firecrest->config.job_ms;
     return job;
@@ -170,19 +190,19 @@ static bool job_is_active(const struct firecrest_job *job, int64_t now_ms)
     return strcmp(state, "PENDING") == 0 || strcmp(state, "RUNNING") == 0;
 }
 
-static void run_transfer(struct firecrest *firecrest, struct firecrest_job *job);
-
 void firecrest_jobs_advance(struct firecrest *firecrest)
 {
-    int64_t now_ms = firecrest_now_ms();
+    int64_t now_ms = monotonic_ms();
     for (int i = 0; i < firecrest->job_count; i++) {
         struct firecrest_job *job = &firecrest->jobs[i];
-        if (job->ended || job->cancelled || now_ms < job->ends_ms)
+        if (job->ended || job->cancelled || job->transferring || now_ms < job->ends_ms)
             continue;
-        write_sandbox_file(firecrest, job->system, job->output, job->echo_output ? job->echo_output : "");
-        write_sandbox_file(firecrest, job->system, job->error, "");
-        if (job->transfer != NULL)
-            run_transfer(firecrest, job);
+        if (job->transfer != NULL) {
+            job->transferring = true;   /* firecrest_transfers_run does the work, then ends it */
+            continue;
+        }
+        write_job_file(firecrest, job, job->output, job->echo_output ? job->echo_output : "");
+        write_job_file(firecrest, job, job->error, "");
         job->ended = true;
     }
 }
@@ -256,7 +276,7 @@ static void finish_listing(struct firecrest *firecrest, struct firecrest_task *t
 {
     const char *wanted = cJSON_GetStringValue(cJSON_GetObjectItem(task->arguments, "jobs"));
     bool accounting = cJSON_IsTrue(cJSON_GetObjectItem(task->arguments, "acct"));
-    int64_t now_ms = firecrest_now_ms();
+    int64_t now_ms = monotonic_ms();
     cJSON *data = accounting ? cJSON_CreateArray() : cJSON_CreateObject();
     int position = 0;
     for (int i = 0; i < firecrest->job_count; i++) {
@@ -288,7 +308,7 @@ static void finish_cancel(struct firecrest *firecrest, struct firecrest_task *ta
     for (int i = 0; i < firecrest->job_count; i++) {
         struct firecrest_job *job = &firecrest->jobs[i];
         if ((double)job->id == id && strcmp(job->user, task->user) == 0) {
-            if (job_is_active(job, firecrest_now_ms()))
+            if (job_is_active(job, monotonic_ms()))
                 job->cancelled = true;
             firecrest_task_set(task, "200", cJSON_CreateString(""));
             return;
@@ -345,7 +365,7 @@ static int on_script_data(const char *key, const char *value, size_t length, voi
     struct script_upload *upload = upload_ptr;
     if (strcmp(multipart_field_name(&upload->field, key), "file") != 0)
         return MG_FORM_FIELD_HANDLE_GET;
-    if (upload->length + length > 1024 * 1024) {
+    if (upload->length + length > MAX_SCRIPT_BYTES) {
         upload->too_big = true;
         return MG_FORM_FIELD_HANDLE_ABORT;
     }
@@ -373,6 +393,10 @@ static int on_compute(struct mg_connection *conn, void *firecrest_ptr)
     char *script = NULL;
     char error[256] = "";
     if (is_upload && strcmp(method, "POST") == 0) {
+        if (!firecrest_accept_body(conn, MAX_SCRIPT_BYTES + 64 * 1024)) {
+            firecrest_call_end(&call);
+            return 413;
+        }
         struct script_upload upload = {0};
         struct mg_form_data_handler handler = {.field_found = multipart_get_every_field, .field_get = on_script_data,
                                                .user_data = &upload};
@@ -387,14 +411,21 @@ static int on_compute(struct mg_connection *conn, void *firecrest_ptr)
         if (!firecrest_param(&call, "targetPath", path, sizeof path)) {
             snprintf(error, sizeof error, "Error: no targetPath set");
         } else {
-            int fd = sandbox_open(call.system_fd, path, O_RDONLY, 0);
-            script = fd >= 0 ? calloc(1, 1024 * 1024 + 1) : NULL;
-            if (script != NULL && read(fd, script, 1024 * 1024) < 0)
+            /* O_NONBLOCK: a FIFO would otherwise hold this worker until a writer came. */
+            int fd = sandbox_open(&call.sandbox, path, O_RDONLY | O_NONBLOCK, 0);
+            struct stat info;
+            if (fd < 0)
+                snprintf(error, sizeof error, "%.200s: no such batch script", path);
+            else if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))
+                snprintf(error, sizeof error, "%.200s: not a file", path);
+            else if (info.st_size > MAX_SCRIPT_BYTES)
+                snprintf(error, sizeof error, "the batch script is larger than 1 MB");
+            else if ((script = calloc(1, (size_t)info.st_size + 1)) == NULL)
+                snprintf(error, sizeof error, "out of memory");
+            else if (read(fd, script, (size_t)info.st_size) < 0)
                 script[0] = '\0';
             if (fd >= 0)
                 close(fd);
-            if (fd < 0)
-                snprintf(error, sizeof error, "%.200s: no such batch script", path);
         }
     }
 
@@ -449,38 +480,76 @@ static int on_compute(struct mg_connection *conn, void *firecrest_ptr)
 
 /* --- internal transfers: jobs that really copy/move/remove inside the sandbox ------- */
 
-static void run_transfer(struct firecrest *firecrest, struct firecrest_job *job)
+/* Copy, move or remove inside the user's home. Runs without state_lock. */
+static bool run_transfer(struct firecrest *firecrest, int system, const char *user, const cJSON *transfer)
 {
-    const char *action = cJSON_GetStringValue(cJSON_GetObjectItem(job->transfer, "action"));
-    const char *source = cJSON_GetStringValue(cJSON_GetObjectItem(job->transfer, "source"));
-    const char *target = cJSON_GetStringValue(cJSON_GetObjectItem(job->transfer, "target"));
-    int root = firecrest->system_fds[job->system];
+    const char *action = cJSON_GetStringValue(cJSON_GetObjectItem(transfer, "action"));
+    const char *source = cJSON_GetStringValue(cJSON_GetObjectItem(transfer, "source"));
+    const char *target = cJSON_GetStringValue(cJSON_GetObjectItem(transfer, "target"));
+    struct sandbox home;
+    if (action == NULL || source == NULL || target == NULL ||
+        firecrest_enter_home(firecrest, system, user, &home) != 0)
+        return false;
     char source_name[NAME_MAX + 1], target_name[NAME_MAX + 1];
-    int from = sandbox_open_parent(root, source, source_name, sizeof source_name);
+    int from = sandbox_open_parent(&home, source, source_name, sizeof source_name);
     int result = from;
     if (from >= 0 && strcmp(action, "rm") == 0) {
         result = sandbox_remove_tree(from, source_name);
     } else if (from >= 0) {
         /* Into a directory that exists: keep the source's name, as cp and mv do. */
-        char destination[PATH_MAX];
-        int directory = sandbox_open(root, target, O_PATH | O_DIRECTORY, 0);
+        char *destination = malloc(PATH_MAX);
+        int directory = sandbox_open(&home, target, O_PATH | O_DIRECTORY, 0);
         if (directory >= 0)
             close(directory);
-        snprintf(destination, sizeof destination, directory >= 0 ? "%s/%s" : "%s", target, source_name);
-        int to = sandbox_open_parent(root, destination, target_name, sizeof target_name);
+        result = destination == NULL ? -1 : 0;
+        if (destination != NULL && snprintf(destination, PATH_MAX, directory >= 0 ? "%s/%s" : "%s", target,
+                                            source_name) >= PATH_MAX)
+            result = -1;
+        int to = result < 0 ? -1 : sandbox_open_parent(&home, destination, target_name, sizeof target_name);
         result = to;
         if (to >= 0) {
             result = strcmp(action, "mv") == 0 ? (renameat(from, source_name, to, target_name) == 0 ? 0 : -1)
                                                : sandbox_copy_tree(from, source_name, to, target_name);
             close(to);
         }
+        free(destination);
     }
     if (from >= 0)
         close(from);
-    if (result < 0)
-        job->exit_code = 1;
-    free(job->echo_output);
-    job->echo_output = strdup(result < 0 ? "" : "transfer done\n");
+    sandbox_leave(&home);
+    return result >= 0;
+}
+
+/*
+ * Run the transfers whose jobs are due. Called by the scheduler with state_lock
+ * held; each copy runs with the lock released: a 1.5 GB copy takes seconds, and
+ * every user's calls need the lock meanwhile. The job cannot be reused while it
+ * runs (`transferring` keeps it from being evicted).
+ */
+void firecrest_transfers_run(struct firecrest *firecrest)
+{
+    for (int i = 0; i < firecrest->job_count; i++) {
+        struct firecrest_job *job = &firecrest->jobs[i];
+        if (!job->transferring)
+            continue;
+        cJSON *transfer = cJSON_Duplicate(job->transfer, true);
+        char user[sizeof job->user];
+        snprintf(user, sizeof user, "%s", job->user);
+        int system = job->system;
+        pthread_mutex_unlock(&firecrest->state_lock);
+        bool done = run_transfer(firecrest, system, user, transfer);
+        cJSON_Delete(transfer);
+        pthread_mutex_lock(&firecrest->state_lock);
+        job = &firecrest->jobs[i];
+        if (!done)
+            job->exit_code = 1;
+        free(job->echo_output);
+        job->echo_output = strdup(done ? "transfer done\n" : "");
+        write_job_file(firecrest, job, job->output, job->echo_output ? job->echo_output : "");
+        write_job_file(firecrest, job, job->error, "");
+        job->transferring = false;
+        job->ended = true;
+    }
 }
 
 void firecrest_compute_register(struct mg_context *context, struct firecrest *firecrest)

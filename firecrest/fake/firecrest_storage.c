@@ -8,6 +8,7 @@
  * cluster (112 -> 113 -> 114). Internal transfers are jobs (firecrest_compute.c).
  */
 #define _GNU_SOURCE /* O_PATH */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/rand.h>
@@ -17,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "firecrest.h"
+#include "firecrest_internal.h"
 #include "json_reply.h"
 #include "multipart.h"
 #include "sandbox.h"
@@ -50,9 +51,10 @@ static struct firecrest_object *object_create(struct firecrest *firecrest, const
         snprintf(object->token + 2 * i, 3, "%02x", random[i]);
     snprintf(object->task_id, sizeof object->task_id, "%s", task->id);
     object->system = system_index(firecrest, task->system);
+    snprintf(object->user, sizeof object->user, "%s", task->user);
     snprintf(object->path, sizeof object->path, "%s", path);
     object->is_upload = is_upload;
-    object->expires_ms = firecrest_now_ms() + OBJECT_LIFETIME_MS;
+    object->expires_ms = monotonic_ms() + OBJECT_LIFETIME_MS;
     return object;
 }
 
@@ -60,7 +62,7 @@ static struct firecrest_object *object_find(struct firecrest *firecrest, const c
 {
     for (int i = 0; i < firecrest->object_count; i++)
         if (firecrest->objects[i].token[0] != '\0' && strcmp(firecrest->objects[i].token, token) == 0 &&
-            firecrest->objects[i].expires_ms > firecrest_now_ms())
+            firecrest->objects[i].expires_ms > monotonic_ms())
             return &firecrest->objects[i];
     return NULL;
 }
@@ -69,7 +71,12 @@ static struct firecrest_object *object_find(struct firecrest *firecrest, const c
 static void finish_download(struct firecrest *firecrest, struct firecrest_task *task)
 {
     const char *source = cJSON_GetStringValue(cJSON_GetObjectItem(task->arguments, "source"));
-    int fd = sandbox_open(firecrest->system_fds[system_index(firecrest, task->system)], source, O_RDONLY, 0);
+    struct sandbox home;
+    int fd = firecrest_enter_home(firecrest, system_index(firecrest, task->system), task->user, &home);
+    if (fd == 0) {
+        fd = sandbox_open(&home, source, O_RDONLY | O_NONBLOCK, 0);
+        sandbox_leave(&home);
+    }
     struct stat info;
     bool readable = fd >= 0 && fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size <= MAX_OBJECT_BYTES;
     if (fd >= 0)
@@ -129,7 +136,7 @@ static void finish_upload_arrival(struct firecrest *firecrest, struct firecrest_
 {
     if (strcmp(task->status, "112") == 0) {
         firecrest_task_set(task, "113", cJSON_Duplicate(task->data, true));
-        task->due_ms = firecrest_now_ms() + firecrest->config.task_ms;
+        task->due_ms = monotonic_ms() + firecrest->config.task_ms;
         task->finish = finish_upload_arrival;
     } else {
         firecrest_task_set(task, "114", cJSON_Duplicate(task->data, true));
@@ -138,13 +145,14 @@ static void finish_upload_arrival(struct firecrest *firecrest, struct firecrest_
 
 void firecrest_storage_advance(struct firecrest *firecrest)
 {
-    int64_t now_ms = firecrest_now_ms();
+    int64_t now_ms = monotonic_ms();
     for (int i = 0; i < firecrest->object_count; i++)
         if (firecrest->objects[i].expires_ms <= now_ms)
             firecrest->objects[i].token[0] = '\0';   /* expired: its URL answers 404 */
 }
 
-/* A file of the sandbox written from an object upload: the multipart "file". */
+/* A file of the sandbox written from an object upload: the multipart "file",
+ * into a temporary file renamed into place once complete (see utility_upload). */
 struct object_upload {
     struct multipart_field field;
     int fd;
@@ -166,6 +174,49 @@ static int on_object_data(const char *key, const char *value, size_t length, voi
     return MG_FORM_FIELD_HANDLE_GET;
 }
 
+/* Write the upload's "file" field into `name` in `directory`: 0, or -errno. */
+static int receive_object(struct mg_connection *conn, int directory, const char *name)
+{
+    char temporary[64];
+    struct object_upload upload = {.fd = sandbox_create_temporary(directory, temporary, sizeof temporary)};
+    if (upload.fd < 0)
+        return upload.fd;
+    struct mg_form_data_handler handler = {.field_found = multipart_get_every_field, .field_get = on_object_data,
+                                           .user_data = &upload};
+    int fields = multipart_read_form(conn, &handler);
+    close(upload.fd);
+    int result = upload.failed || fields <= 0 ? -EIO : 0;
+    if (result == 0 && renameat(directory, temporary, directory, name) != 0)
+        result = -errno;
+    if (result != 0)
+        unlinkat(directory, temporary, 0);
+    return result;
+}
+
+/* GET of a staged download: the file, streamed from the owner's home. */
+static int send_object(struct mg_connection *conn, const struct sandbox *home, const char *path)
+{
+    if (strcmp(mg_get_request_info(conn)->request_method, "GET") != 0)
+        return json_error(conn, 405, "a download URL takes GET", (const char *const[]){"Allow", "GET", NULL});
+    int fd = sandbox_open(home, path, O_RDONLY | O_NONBLOCK, 0);
+    struct stat info;
+    if (fd < 0 || fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        if (fd >= 0)
+            close(fd);
+        return json_error(conn, 404, "the staged file is gone", NULL);
+    }
+    char length[32];
+    snprintf(length, sizeof length, "%lld", (long long)info.st_size);
+    reply_headers(conn, 200, NULL, "application/octet-stream", length);
+    char *buffer = malloc(65536);   /* heap: civetweb's threads have small stacks */
+    for (ssize_t got; buffer != NULL && (got = read(fd, buffer, 65536)) > 0;)
+        if (mg_write(conn, buffer, (size_t)got) <= 0)
+            break;   /* the client went away */
+    free(buffer);
+    close(fd);
+    return 200;
+}
+
 /* GET /objects/<token>: a staged download. POST: the body of an external upload.
  * The token is the only credential, as with a presigned object-storage URL. */
 static int on_object(struct mg_connection *conn, void *firecrest_ptr)
@@ -180,77 +231,69 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
     if (found == NULL)
         return json_error(conn, 404, "no such object, or its URL has expired or was invalidated", NULL);
 
-    int root = firecrest->system_fds[object.system];
+    struct sandbox home;
+    if (firecrest_enter_home(firecrest, object.system, object.user, &home) != 0)
+        return json_error(conn, 404, "the staged file is gone", NULL);
     if (!object.is_upload) {
-        if (strcmp(request->request_method, "GET") != 0)
-            return json_error(conn, 405, "a download URL takes GET", (const char *const[]){"Allow", "GET", NULL});
-        int fd = sandbox_open(root, object.path, O_RDONLY, 0);
-        struct stat info;
-        if (fd < 0 || fstat(fd, &info) != 0) {
-            if (fd >= 0)
-                close(fd);
-            return json_error(conn, 404, "the staged file is gone", NULL);
-        }
-        char length[32];
-        snprintf(length, sizeof length, "%lld", (long long)info.st_size);
-        mg_response_header_start(conn, 200);
-        mg_response_header_add(conn, "Content-Type", "application/octet-stream", -1);
-        mg_response_header_add(conn, "Content-Length", length, -1);
-        mg_response_header_send(conn);
-        char *buffer = malloc(65536);   /* heap: civetweb's threads have small stacks */
-        for (ssize_t got; buffer != NULL && (got = read(fd, buffer, 65536)) > 0;)
-            mg_write(conn, buffer, (size_t)got);
-        free(buffer);
-        close(fd);
-        return 200;
+        int status = send_object(conn, &home, object.path);
+        sandbox_leave(&home);
+        return status;
     }
-    if (strcmp(request->request_method, "POST") != 0 && strcmp(request->request_method, "PUT") != 0)
+    if (strcmp(request->request_method, "POST") != 0 && strcmp(request->request_method, "PUT") != 0) {
+        sandbox_leave(&home);
         return json_error(conn, 405, "an upload URL takes POST", (const char *const[]){"Allow", "POST", NULL});
-    if (!multipart_is_form(conn))   /* before the target file is opened (and truncated) */
+    }
+    if (!multipart_is_form(conn)) {
+        sandbox_leave(&home);
         return json_error(conn, 400, "expected a multipart form with the file as 'file'", NULL);
+    }
     /* Into an existing directory: under the name the client's file has. */
-    char destination[PATH_MAX];
+    char *destination = malloc(PATH_MAX);
     const char *task_source = NULL;
     pthread_mutex_lock(&firecrest->state_lock);
     struct firecrest_task *task = firecrest_task_find(firecrest, object.task_id);
     if (task != NULL)
         task_source = cJSON_GetStringValue(cJSON_GetObjectItem(task->arguments, "source"));
     const char *base_name = task_source != NULL && strrchr(task_source, '/') ? strrchr(task_source, '/') + 1 : task_source;
-    int directory = sandbox_open(root, object.path, O_PATH | O_DIRECTORY, 0);
+    int directory = sandbox_open(&home, object.path, O_PATH | O_DIRECTORY, 0);
     if (directory >= 0)
         close(directory);
-    snprintf(destination, sizeof destination, directory >= 0 ? "%s/%s" : "%s", object.path,
-             base_name != NULL ? base_name : "upload");
+    bool fits = destination != NULL &&
+                snprintf(destination, PATH_MAX, directory >= 0 ? "%s/%s" : "%s", object.path,
+                         base_name != NULL ? base_name : "upload") < PATH_MAX;
     pthread_mutex_unlock(&firecrest->state_lock);
 
-    struct object_upload upload = {.fd = sandbox_open(root, destination, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644)};
-    if (upload.fd < 0)
+    char name[NAME_MAX + 1];
+    int parent = fits ? sandbox_open_parent(&home, destination, name, sizeof name) : -ENAMETOOLONG;
+    free(destination);
+    sandbox_leave(&home);
+    if (parent < 0)
         return json_error(conn, 400, "the upload's target path is not writable", NULL);
-    struct mg_form_data_handler handler = {.field_found = multipart_get_every_field, .field_get = on_object_data,
-                                           .user_data = &upload};
-    multipart_read_form(conn, &handler);
-    close(upload.fd);
+    if (!firecrest_accept_body(conn, MAX_OBJECT_BYTES + 64 * 1024)) {
+        close(parent);
+        return 413;
+    }
+    bool failed = receive_object(conn, parent, name) != 0;
+    close(parent);
 
     pthread_mutex_lock(&firecrest->state_lock);
     task = firecrest_task_find(firecrest, object.task_id);
     if (task != NULL) {
-        if (upload.failed) {
+        if (failed) {
             firecrest_task_set(task, "115", cJSON_CreateString("the upload to object storage failed"));
         } else {
             firecrest_task_set(task, "112", cJSON_Duplicate(task->data, true));
             task->finish = finish_upload_arrival;
-            task->due_ms = firecrest_now_ms() + firecrest->config.task_ms;
+            task->due_ms = monotonic_ms() + firecrest->config.task_ms;
         }
     }
     found = object_find(firecrest, token);
     if (found != NULL)
         found->token[0] = '\0';   /* an upload URL is good for one upload */
     pthread_mutex_unlock(&firecrest->state_lock);
-    if (upload.failed)
+    if (failed)
         return json_error(conn, 413, "upload failed or larger than 64 MB", NULL);
-    mg_response_header_start(conn, 204);
-    mg_response_header_add(conn, "Content-Length", "0", -1);
-    mg_response_header_send(conn);
+    reply_headers(conn, 204, NULL, NULL, "0");
     return 204;
 }
 
@@ -343,6 +386,8 @@ static int on_storage(struct mg_connection *conn, void *firecrest_ptr)
 
 /* --- /reservations: kept in memory ------------------------------------------------- */
 
+#define OWNER "_owner"   /* who made it: kept with it, never shown */
+
 static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
 {
     struct firecrest *firecrest = firecrest_ptr;
@@ -351,7 +396,17 @@ static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
         return call.status;
     const char *method = call.request->request_method;
     const char *uri = call.request->local_uri;
-    const char *name = strncmp(uri, "/reservations/", 14) == 0 && uri[14] != '\0' ? uri + 14 : NULL;
+    /* The name in the path arrives URL-encoded (the server does not decode paths). */
+    char decoded_name[64];
+    const char *name = NULL;
+    if (strncmp(uri, "/reservations/", 14) == 0 && uri[14] != '\0') {
+        int length = mg_url_decode(uri + 14, (int)strlen(uri + 14), decoded_name, sizeof decoded_name, 0);
+        if (length <= 0 || !firecrest_is_clean_text(decoded_name, (size_t)length)) {
+            firecrest_call_end(&call);
+            return firecrest_error(conn, 400, "X-Error", "not a reservation name");
+        }
+        name = decoded_name;
+    }
     char reservation[64] = "", account[64] = "", nodes[16] = "", node_type[64] = "", start[64] = "", end[64] = "";
     firecrest_param(&call, "reservation", reservation, sizeof reservation);
     /* Every field is read (no short-circuit): all are needed to create or update. */
@@ -369,18 +424,28 @@ static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
         if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, "reservationname")), wanted) == 0 &&
             strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, "system")), call.system) == 0)
             found = item;
+    /* A reservation is its maker's: another user may neither see, change nor delete it. */
+    bool others = found != NULL &&
+                  strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(found, OWNER)), call.user) != 0;
     if (strcmp(method, "GET") == 0 && name == NULL) {
         cJSON *body = cJSON_CreateObject();
         cJSON *list = cJSON_AddArrayToObject(body, "success");
-        cJSON_ArrayForEach(item, firecrest->reservations)
-            if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, "system")), call.system) == 0)
-                cJSON_AddItemToArray(list, cJSON_Duplicate(item, true));
+        cJSON_ArrayForEach(item, firecrest->reservations) {
+            if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, "system")), call.system) == 0 &&
+                strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, OWNER)), call.user) == 0) {
+                cJSON *shown = cJSON_Duplicate(item, true);
+                cJSON_DeleteItemFromObject(shown, OWNER);
+                cJSON_AddItemToArray(list, shown);
+            }
+        }
         status = json_reply(conn, 200, body, NULL);
         cJSON_Delete(body);
     } else if ((strcmp(method, "POST") == 0 && name == NULL) || (strcmp(method, "PUT") == 0 && name != NULL)) {
         bool creating = strcmp(method, "POST") == 0;
         if (!complete || (creating && reservation[0] == '\0')) {
             status = firecrest_error(conn, 400, "X-Error", "reservation, account, numberOfNodes, nodeType, starttime and endtime are required");
+        } else if (!creating && others) {
+            status = firecrest_error(conn, 400, "X-Permission-Denied", "that reservation is another user's");
         } else if (creating ? found != NULL : found == NULL) {
             status = firecrest_error(conn, creating ? 400 : 404, "X-Error",
                                      creating ? "that reservation exists" : "no such reservation");
@@ -391,6 +456,7 @@ static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
                 found = cJSON_CreateObject();
                 cJSON_AddStringToObject(found, "reservationname", reservation);
                 cJSON_AddStringToObject(found, "system", call.system);
+                cJSON_AddStringToObject(found, OWNER, call.user);
                 cJSON_AddItemToArray(firecrest->reservations, found);
             }
             const char *fields[][2] = {{"account", account}, {"numberofnodes", nodes}, {"nodetype", node_type},
@@ -406,11 +472,11 @@ static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
     } else if (strcmp(method, "DELETE") == 0 && name != NULL) {
         if (found == NULL) {
             status = firecrest_error(conn, 404, "X-Error", "no such reservation");
+        } else if (others) {
+            status = firecrest_error(conn, 400, "X-Permission-Denied", "that reservation is another user's");
         } else {
             cJSON_Delete(cJSON_DetachItemViaPointer(firecrest->reservations, found));
-            mg_response_header_start(conn, 204);
-            mg_response_header_add(conn, "Content-Length", "0", -1);
-            mg_response_header_send(conn);
+            reply_headers(conn, 204, NULL, NULL, "0");
             status = 204;
         }
     } else {

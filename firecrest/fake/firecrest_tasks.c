@@ -13,15 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "firecrest.h"
+#include "firecrest_internal.h"
 #include "json_reply.h"
-
-int64_t firecrest_now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 static void task_free(struct firecrest_task *task)
 {
@@ -30,16 +23,31 @@ static void task_free(struct firecrest_task *task)
     memset(task, 0, sizeof *task);
 }
 
-/* A slot for a new task: a free one, else the oldest finished task is forgotten. */
-static struct firecrest_task *free_task_slot(struct firecrest *firecrest)
+/*
+ * A slot for a new task of `user`. Each user may hold an equal share of the
+ * table; a user at its share forgets its own oldest finished task, never another
+ * user's: one student's flood of calls must not make a classmate's tasks vanish.
+ * NULL when the user's share is all unfinished tasks.
+ */
+static struct firecrest_task *free_task_slot(struct firecrest *firecrest, const char *user)
 {
-    if (firecrest->task_count < MAX_TASKS)
-        return &firecrest->tasks[firecrest->task_count++];
-    struct firecrest_task *oldest = NULL;
+    int share = MAX_TASKS / firecrest->client_count, held = 0;
+    struct firecrest_task *oldest = NULL, *unused = NULL;
     for (int i = 0; i < firecrest->task_count; i++) {
         struct firecrest_task *task = &firecrest->tasks[i];
-        if (task->due_ms == 0 && (oldest == NULL || task->updated < oldest->updated))
-            oldest = task;
+        if (task->id[0] == '\0') {
+            unused = unused != NULL ? unused : task;
+        } else if (strcmp(task->user, user) == 0) {
+            held++;
+            if (task->due_ms == 0 && (oldest == NULL || task->updated < oldest->updated))
+                oldest = task;
+        }
+    }
+    if (held < share) {
+        if (unused != NULL)
+            return unused;
+        if (firecrest->task_count < MAX_TASKS)
+            return &firecrest->tasks[firecrest->task_count++];
     }
     if (oldest != NULL)
         task_free(oldest);
@@ -51,7 +59,7 @@ struct firecrest_task *firecrest_task_create(struct firecrest *firecrest, const 
                                              void (*finish)(struct firecrest *, struct firecrest_task *),
                                              cJSON *arguments)
 {
-    struct firecrest_task *task = free_task_slot(firecrest);
+    struct firecrest_task *task = free_task_slot(firecrest, call->user);
     if (task == NULL) {
         cJSON_Delete(arguments);
         return NULL;
@@ -68,7 +76,7 @@ struct firecrest_task *firecrest_task_create(struct firecrest *firecrest, const 
     task->created = task->updated = time(NULL);
     task->finish = finish;
     task->arguments = arguments;
-    task->due_ms = finish != NULL ? firecrest_now_ms() + firecrest->config.task_ms : 0;
+    task->due_ms = finish != NULL ? monotonic_ms() + firecrest->config.task_ms : 0;
     return task;
 }
 
@@ -215,7 +223,7 @@ static void *run_scheduler(void *firecrest_ptr)
         pthread_mutex_unlock(&firecrest->scheduler_lock);
 
         pthread_mutex_lock(&firecrest->state_lock);
-        int64_t now_ms = firecrest_now_ms();
+        int64_t now_ms = monotonic_ms();
         for (int i = 0; i < firecrest->task_count; i++) {
             struct firecrest_task *task = &firecrest->tasks[i];
             if (task->due_ms != 0 && task->due_ms <= now_ms) {
@@ -224,6 +232,7 @@ static void *run_scheduler(void *firecrest_ptr)
             }
         }
         firecrest_jobs_advance(firecrest);
+        firecrest_transfers_run(firecrest);
         firecrest_storage_advance(firecrest);
         pthread_mutex_unlock(&firecrest->state_lock);
 

@@ -16,9 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "firecrest.h"
+#include "firecrest_internal.h"
 #include "json_reply.h"
 #include "multipart.h"
+#include "numbers.h"
 #include "sandbox.h"
 
 #define MAX_FILE_BYTES (5L * 1024 * 1024) /* UTILITIES_MAX_FILE_SIZE in /status/parameters */
@@ -83,8 +84,8 @@ static void permissions_text(mode_t mode, char *text)
     text[9] = '\0';
 }
 
-/* One `ls -l` line as JSON. */
-static cJSON *describe_entry(int dir_fd, const char *name, const char *shown_name)
+/* One `ls -l` line as JSON. Everything in a home belongs to its user. */
+static cJSON *describe_entry(int dir_fd, const char *name, const char *shown_name, const char *user)
 {
     struct stat info;
     if (fstatat(dir_fd, name, &info, AT_SYMLINK_NOFOLLOW) != 0)
@@ -96,8 +97,8 @@ static cJSON *describe_entry(int dir_fd, const char *name, const char *shown_nam
     ssize_t link_length = S_ISLNK(info.st_mode) ? readlinkat(dir_fd, name, text, sizeof text - 1) : 0;
     text[link_length > 0 ? link_length : 0] = '\0';
     cJSON_AddStringToObject(entry, "link_target", text);
-    cJSON_AddStringToObject(entry, "user", "test_user");
-    cJSON_AddStringToObject(entry, "group", "test_user");
+    cJSON_AddStringToObject(entry, "user", user);
+    cJSON_AddStringToObject(entry, "group", user);
     permissions_text(info.st_mode, text);
     cJSON_AddStringToObject(entry, "permissions", text);
     format_time(info.st_mtime, text, sizeof text);
@@ -108,40 +109,59 @@ static cJSON *describe_entry(int dir_fd, const char *name, const char *shown_nam
 }
 
 /*
- * List `dir_fd` into `list`. `prefix` (a PATH_MAX heap buffer holding `prefix_length`
- * bytes) is what names are shown under; recursion appends to it and cuts it back,
- * so each level costs only a small stack frame: civetweb's threads have 100 KB.
+ * List `dir_fd` into `list`, as `ls -l` would; with `recursive`, the directories
+ * below too, each entry shown under its path ("a/b.txt"). A loop over a stack of
+ * open directories on the heap, not recursion: the user chooses how deep a tree
+ * goes, and civetweb's threads have 100 KB of stack. At most LIST_DEPTH levels.
  */
-static void list_directory(int dir_fd, char *prefix, size_t prefix_length, bool show_hidden,
-                           bool recursive, cJSON *list, int depth)
+enum { LIST_DEPTH = 32 };
+
+static void list_directory(int dir_fd, bool show_hidden, bool recursive, cJSON *list, const char *user)
 {
-    int copy = dup(dir_fd);
-    DIR *dir = copy >= 0 ? fdopendir(copy) : NULL;
-    if (dir == NULL) {
-        if (copy >= 0)
-            close(copy);
-        return;
-    }
-    for (struct dirent *entry; (entry = readdir(dir)) != NULL;) {
+    struct level {
+        DIR *dir;
+        size_t prefix_length;   /* the bytes of `prefix` that name this directory */
+    } *levels = malloc(LIST_DEPTH * sizeof *levels);
+    char *prefix = malloc(PATH_MAX);
+    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    int depth = 0;
+    if (levels != NULL && prefix != NULL && dir != NULL)
+        levels[depth++] = (struct level){.dir = dir, .prefix_length = 0};
+    else if (dir != NULL)
+        closedir(dir);
+    else if (fd >= 0)
+        close(fd);
+    while (depth > 0) {
+        struct level *top = &levels[depth - 1];
+        struct dirent *entry = readdir(top->dir);
+        if (entry == NULL) {
+            closedir(top->dir);
+            depth--;
+            continue;
+        }
         size_t name_length = strlen(entry->d_name);
         if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0 ||
-            (!show_hidden && entry->d_name[0] == '.') || prefix_length + name_length + 2 > PATH_MAX)
+            (!show_hidden && entry->d_name[0] == '.') || top->prefix_length + name_length + 2 > PATH_MAX)
             continue;
-        memcpy(prefix + prefix_length, entry->d_name, name_length + 1);
-        cJSON *described = describe_entry(dirfd(dir), entry->d_name, prefix);
+        memcpy(prefix + top->prefix_length, entry->d_name, name_length + 1);
+        cJSON *described = describe_entry(dirfd(top->dir), entry->d_name, prefix, user);
         if (described != NULL)
             cJSON_AddItemToArray(list, described);
-        if (recursive && depth < 32 && entry->d_type == DT_DIR) {
-            int child = openat(dirfd(dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (child >= 0) {
-                prefix[prefix_length + name_length] = '/';
-                list_directory(child, prefix, prefix_length + name_length + 1, show_hidden, true, list, depth + 1);
+        if (recursive && depth < LIST_DEPTH && entry->d_type == DT_DIR) {
+            int child = openat(dirfd(top->dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            DIR *child_dir = child >= 0 ? fdopendir(child) : NULL;
+            if (child_dir != NULL) {
+                prefix[top->prefix_length + name_length] = '/';
+                size_t child_length = top->prefix_length + name_length + 1;
+                levels[depth++] = (struct level){.dir = child_dir, .prefix_length = child_length};
+            } else if (child >= 0) {
                 close(child);
             }
         }
-        prefix[prefix_length] = '\0';
     }
-    closedir(dir);
+    free(prefix);
+    free(levels);
 }
 
 /* GET /utilities/ls?targetPath=...&showhidden=...&recursive=... */
@@ -150,14 +170,14 @@ static int utility_ls(struct firecrest_call *call, const char *path)
     char flag[16];
     bool show_hidden = firecrest_param(call, "showhidden", flag, sizeof flag) && is_true(flag);
     bool recursive = firecrest_param(call, "recursive", flag, sizeof flag) && is_true(flag);
-    int fd = sandbox_open(call->system_fd, path, O_RDONLY | O_DIRECTORY, 0);
+    int fd = sandbox_open(&call->sandbox, path, O_RDONLY | O_DIRECTORY, 0);
     if (fd == -ENOTDIR) {  /* ls of a file lists the file itself */
         char name[NAME_MAX + 1];
-        int parent = sandbox_open_parent(call->system_fd, path, name, sizeof name);
+        int parent = sandbox_open_parent(&call->sandbox, path, name, sizeof name);
         if (parent < 0)
             return path_error(call->conn, -parent, path);
         cJSON *list = cJSON_CreateArray();
-        cJSON *entry = describe_entry(parent, name, name);
+        cJSON *entry = describe_entry(parent, name, name, call->user);
         close(parent);
         if (entry != NULL)
             cJSON_AddItemToArray(list, entry);
@@ -166,37 +186,9 @@ static int utility_ls(struct firecrest_call *call, const char *path)
     if (fd < 0)
         return path_error(call->conn, -fd, path);
     cJSON *list = cJSON_CreateArray();
-    char *prefix = calloc(1, PATH_MAX);
-    if (prefix != NULL)
-        list_directory(fd, prefix, 0, show_hidden, recursive, list, 0);
-    free(prefix);
+    list_directory(fd, show_hidden, recursive, list, call->user);
     close(fd);
     return firecrest_output(call->conn, 200, "List of contents", list);
-}
-
-/* mkdir -p: each missing component, one at a time, inside the sandbox. */
-int firecrest_make_directories(int root_fd, const char *path)
-{
-    char partial[PATH_MAX];
-    size_t length = strlen(path);
-    if (length >= sizeof partial)
-        return -ENAMETOOLONG;
-    for (size_t i = 1; i <= length; i++) {
-        if (i == length || path[i] == '/') {
-            memcpy(partial, path, i);
-            partial[i] = '\0';
-            char name[NAME_MAX + 1];
-            int parent = sandbox_open_parent(root_fd, partial, name, sizeof name);
-            if (parent < 0)
-                return parent;
-            int made = mkdirat(parent, name, 0755);
-            int error = errno;
-            close(parent);
-            if (made != 0 && error != EEXIST)
-                return -error;
-        }
-    }
-    return 0;
 }
 
 static int utility_mkdir(struct firecrest_call *call, const char *path)
@@ -205,16 +197,21 @@ static int utility_mkdir(struct firecrest_call *call, const char *path)
     bool parents = firecrest_param(call, "p", flag, sizeof flag) && is_true(flag);
     int result;
     if (parents) {
-        result = firecrest_make_directories(call->system_fd, path);
+        result = sandbox_make_directories(&call->sandbox, path);
     } else {
         char name[NAME_MAX + 1];
-        int parent = sandbox_open_parent(call->system_fd, path, name, sizeof name);
+        int parent = sandbox_open_parent(&call->sandbox, path, name, sizeof name);
         result = parent < 0 ? parent : mkdirat(parent, name, 0755) == 0 ? 0 : -errno;
         if (parent >= 0)
             close(parent);
     }
-    if (result == -EEXIST)
-        return firecrest_error(call->conn, 400, "X-Exists", "Directory already exists");
+    if (result == -EEXIST) {
+        int existing = sandbox_open(&call->sandbox, path, O_PATH | O_DIRECTORY, 0);
+        if (existing >= 0)
+            close(existing);
+        return firecrest_error(call->conn, 400, "X-Exists",
+                               existing >= 0 ? "Directory already exists" : "A file of that name exists");
+    }
     if (result < 0)
         return path_error(call->conn, -result, path);
     return firecrest_output(call->conn, 201, "Success create directory", cJSON_CreateString(""));
@@ -229,23 +226,32 @@ static int two_path_operation(struct firecrest_call *call, const char *path, con
         return missing(call->conn, is_symlink ? "linkPath" : "sourcePath");
     const char *link_path = source, *target_path = path;
     if (is_symlink) {   /* symlink targetPath linkPath: the link is made at linkPath */
-        int target_fd = sandbox_open(call->system_fd, target_path, O_PATH, 0);
+        int target_fd = sandbox_open(&call->sandbox, target_path, O_PATH, 0);
         if (target_fd < 0)
             return path_error(call->conn, -target_fd, target_path);
         close(target_fd);
-        int link_parent = sandbox_open_parent(call->system_fd, link_path, source_name, sizeof source_name);
-        if (link_parent < 0)
+        /* Stored relative to the link's directory ("../a.txt"), never as the
+         * client's absolute path: that would name a file of the host, not ours. */
+        char *text = malloc(PATH_MAX);
+        int made = text == NULL ? -ENOMEM
+                                : sandbox_link_text(&call->sandbox, link_path, target_path, text, PATH_MAX);
+        int link_parent = made < 0 ? made
+                                   : sandbox_open_parent(&call->sandbox, link_path, source_name, sizeof source_name);
+        if (link_parent < 0) {
+            free(text);
             return path_error(call->conn, -link_parent, link_path);
-        int made = symlinkat(target_path, link_parent, source_name) == 0 ? 0 : -errno;
+        }
+        made = symlinkat(text, link_parent, source_name) == 0 ? 0 : -errno;
+        free(text);
         close(link_parent);
         if (made < 0)
             return path_error(call->conn, -made, link_path);
         return firecrest_output(call->conn, 201, "Success create the symlink", cJSON_CreateString(""));
     }
-    int from_parent = sandbox_open_parent(call->system_fd, source, source_name, sizeof source_name);
+    int from_parent = sandbox_open_parent(&call->sandbox, source, source_name, sizeof source_name);
     if (from_parent < 0)
         return path_error(call->conn, -from_parent, source);
-    int to_parent = sandbox_open_parent(call->system_fd, path, target_name, sizeof target_name);
+    int to_parent = sandbox_open_parent(&call->sandbox, path, target_name, sizeof target_name);
     if (to_parent < 0) {
         close(from_parent);
         return path_error(call->conn, -to_parent, path);
@@ -272,7 +278,7 @@ static int utility_chmod(struct firecrest_call *call, const char *path)
     if (*end != '\0' || mode < 0 || mode > 07777)
         return firecrest_error(call->conn, 400, "X-Error", "mode must be octal, like 755");
     /* Open (never following a symlink out of the sandbox) and chmod the open file. */
-    int fd = sandbox_open(call->system_fd, path, O_RDONLY, 0);
+    int fd = sandbox_open(&call->sandbox, path, O_RDONLY | O_NONBLOCK, 0);
     if (fd < 0)
         return path_error(call->conn, -fd, path);
     int result = fchmod(fd, (mode_t)mode) == 0 ? 0 : -errno;
@@ -285,29 +291,30 @@ static int utility_chmod(struct firecrest_call *call, const char *path)
 static int utility_rm(struct firecrest_call *call, const char *path)
 {
     char name[NAME_MAX + 1];
-    int parent = sandbox_open_parent(call->system_fd, path, name, sizeof name);
+    int parent = sandbox_open_parent(&call->sandbox, path, name, sizeof name);
     if (parent < 0)
         return path_error(call->conn, -parent, path);
     int result = sandbox_remove_tree(parent, name);
     close(parent);
     if (result < 0)
         return path_error(call->conn, -result, path);
-    mg_response_header_start(call->conn, 204);
-    mg_response_header_add(call->conn, "Content-Length", "0", -1);
-    mg_response_header_send(call->conn);
+    reply_headers(call->conn, 204, NULL, NULL, "0");
     return 204;
 }
 
 /* Read a whole regular file of at most `limit` bytes. Returns -errno or the length. */
-static long read_file(int root_fd, const char *path, long limit, char **bytes)
+static long read_file(const struct sandbox *sandbox, const char *path, long limit, char **bytes)
 {
-    int fd = sandbox_open(root_fd, path, O_RDONLY, 0);
+    int fd = sandbox_open(sandbox, path, O_RDONLY | O_NONBLOCK, 0);
     if (fd < 0)
         return fd;
     struct stat info;
-    if (fstat(fd, &info) != 0 || S_ISDIR(info.st_mode)) {
+    int kind = fstat(fd, &info) != 0 ? -errno
+               : S_ISDIR(info.st_mode) ? -EISDIR
+               : !S_ISREG(info.st_mode) ? -EPERM : 0;
+    if (kind < 0) {
         close(fd);
-        return -EISDIR;
+        return kind;
     }
     if (info.st_size > limit) {
         close(fd);
@@ -333,7 +340,7 @@ static int file_too_big(struct mg_connection *conn)
 static int utility_read(struct firecrest_call *call, const char *path, const char *operation)
 {
     char *bytes = NULL;
-    long length = read_file(call->system_fd, path, MAX_FILE_BYTES, &bytes);
+    long length = read_file(&call->sandbox, path, MAX_FILE_BYTES, &bytes);
     if (length == -EFBIG)
         return file_too_big(call->conn);
     if (length < 0)
@@ -352,19 +359,24 @@ static int utility_read(struct firecrest_call *call, const char *path, const cha
     } else if (strcmp(operation, "download") == 0) {
         char length_text[32];
         snprintf(length_text, sizeof length_text, "%ld", length);
-        mg_response_header_start(call->conn, 200);
-        mg_response_header_add(call->conn, "Content-Type", "application/octet-stream", -1);
-        mg_response_header_add(call->conn, "Content-Length", length_text, -1);
-        mg_response_header_send(call->conn);
+        reply_headers(call->conn, 200, NULL, "application/octet-stream", length_text);
         mg_write(call->conn, bytes, (size_t)length);
         status = 200;
     } else if (strcmp(operation, "file") == 0) {
         const char *kind = length == 0 ? "empty" : memchr(bytes, '\0', (size_t)length) ? "data" : "ASCII text";
         status = firecrest_output(call->conn, 200, "Success to file command", cJSON_CreateString(kind));
     } else {  /* head or tail: by lines (default 10) or by bytes */
+        /* Every number the client sends is range-checked: bytes=-8 once made
+         * `end` negative and wrote before the buffer. */
         char number[32];
         bool by_bytes = firecrest_param(call, "bytes", number, sizeof number);
-        long count = by_bytes || firecrest_param(call, "lines", number, sizeof number) ? atol(number) : 10;
+        bool given = by_bytes || firecrest_param(call, "lines", number, sizeof number);
+        long count = 10;
+        if (given && !parse_whole_number(number, 0, MAX_FILE_BYTES, &count)) {
+            free(bytes);
+            return firecrest_error(call->conn, 400, "X-Error",
+                                   "lines and bytes must be whole numbers from 0 to 5242880");
+        }
         bool head = strcmp(operation, "head") == 0;
         long start = 0, end = length;
         if (by_bytes) {
@@ -394,13 +406,13 @@ static int utility_stat(struct firecrest_call *call, const char *path)
     struct stat info;
     int result;
     if (dereference) {
-        int fd = sandbox_open(call->system_fd, path, O_PATH, 0);
+        int fd = sandbox_open(&call->sandbox, path, O_PATH, 0);
         result = fd < 0 ? fd : fstat(fd, &info) == 0 ? 0 : -errno;
         if (fd >= 0)
             close(fd);
     } else {
         char name[NAME_MAX + 1];
-        int parent = sandbox_open_parent(call->system_fd, path, name, sizeof name);
+        int parent = sandbox_open_parent(&call->sandbox, path, name, sizeof name);
         result = parent < 0 ? parent : fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
         if (parent >= 0)
             close(parent);
@@ -438,16 +450,31 @@ static int utility_whoami(struct firecrest_call *call)
     return firecrest_output(call->conn, 200, "Success to whoami command", out);
 }
 
-/* --- POST /utilities/upload: multipart "file", form "targetPath" (a directory) --- */
+/* --- POST /utilities/upload: multipart "file", form "targetPath" (a directory) ---
+ *
+ * The bytes go to a hidden temporary file beside the target, renamed over it only
+ * once the whole file has arrived within the limit: a refused or broken upload
+ * leaves the old file as it was, and no half-written one. */
 
 struct upload {
     struct firecrest_call *call;
     struct multipart_field field;
     char target_directory[PATH_MAX];
+    int directory_fd;                   /* the target directory, once known */
+    char name[NAME_MAX + 1];            /* the file's name in it */
+    char temporary[64];                 /* the name it is written under meanwhile */
     int fd;
     long bytes;
     int error;  /* errno, or EFBIG */
 };
+
+/* A file name the client may choose: clean text, one component, not . or .. */
+static bool is_file_name(const char *name)
+{
+    size_t length = strlen(name);
+    return length > 0 && length <= NAME_MAX && firecrest_is_clean_text(name, length) &&
+           strchr(name, '/') == NULL && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
 
 /* civetweb calls this for each field of the multipart form, before its data. */
 static int on_form_field(const char *key, const char *filename, char *path, size_t path_size,
@@ -456,18 +483,23 @@ static int on_form_field(const char *key, const char *filename, char *path, size
     (void)path;
     (void)path_size;
     struct upload *upload = upload_ptr;
-    if (strcmp(key, "file") == 0 && filename != NULL && filename[0] != '\0') {
-        if (upload->target_directory[0] == '\0' || strchr(filename, '/') != NULL ||
-            strcmp(filename, "..") == 0 || strcmp(filename, ".") == 0) {
+    if (strcmp(key, "file") == 0 && filename != NULL && filename[0] != '\0' && upload->fd < 0 &&
+        upload->error == 0) {
+        if (upload->target_directory[0] == '\0' || !is_file_name(filename)) {
             upload->error = upload->target_directory[0] == '\0' ? EINVAL : EPERM;
-            return MG_FORM_FIELD_STORAGE_SKIP;
+            return MG_FORM_FIELD_STORAGE_ABORT;
         }
-        char target[PATH_MAX + NAME_MAX + 2];
-        snprintf(target, sizeof target, "%s/%s", upload->target_directory, filename);
-        upload->fd = sandbox_open(upload->call->system_fd, target, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+        snprintf(upload->name, sizeof upload->name, "%s", filename);
+        upload->directory_fd = sandbox_open(&upload->call->sandbox, upload->target_directory,
+                                            O_RDONLY | O_DIRECTORY, 0);
+        if (upload->directory_fd < 0) {
+            upload->error = -upload->directory_fd;
+            return MG_FORM_FIELD_STORAGE_ABORT;
+        }
+        upload->fd = sandbox_create_temporary(upload->directory_fd, upload->temporary, sizeof upload->temporary);
         if (upload->fd < 0) {
             upload->error = -upload->fd;
-            return MG_FORM_FIELD_STORAGE_SKIP;
+            return MG_FORM_FIELD_STORAGE_ABORT;
         }
     }
     return MG_FORM_FIELD_STORAGE_GET;
@@ -478,28 +510,40 @@ static int on_form_data(const char *key, const char *value, size_t length, void 
 {
     struct upload *upload = upload_ptr;
     const char *field = multipart_field_name(&upload->field, key);
-    if (strcmp(field, "targetPath") == 0 && length < sizeof upload->target_directory &&
-        upload->target_directory[0] == '\0') {
-        memcpy(upload->target_directory, value, length);
-        upload->target_directory[length] = '\0';
+    if (strcmp(field, "targetPath") == 0 && upload->target_directory[0] == '\0') {
+        if (length >= sizeof upload->target_directory || !firecrest_is_clean_text(value, length))
+            upload->error = EINVAL;
+        else
+            memcpy(upload->target_directory, value, length);
     } else if (strcmp(field, "file") == 0 && upload->fd >= 0) {
         upload->bytes += (long)length;
         if (upload->bytes > MAX_FILE_BYTES)
             upload->error = EFBIG;
         else if (write(upload->fd, value, length) != (ssize_t)length)
-            upload->error = errno;
+            upload->error = errno != 0 ? errno : EIO;
     }
     return upload->error == 0 ? MG_FORM_FIELD_HANDLE_GET : MG_FORM_FIELD_HANDLE_ABORT;
 }
 
 static int utility_upload(struct firecrest_call *call)
 {
-    struct upload upload = {.call = call, .fd = -1};
+    /* Room for the multipart framing around the largest file we take. */
+    if (!firecrest_accept_body(call->conn, MAX_FILE_BYTES + 64 * 1024))
+        return 413;
+    struct upload upload = {.call = call, .fd = -1, .directory_fd = -1};
     struct mg_form_data_handler handler = {.field_found = on_form_field, .field_get = on_form_data,
                                            .user_data = &upload};
     int fields = multipart_read_form(call->conn, &handler);
-    if (upload.fd >= 0)
+    if (upload.fd >= 0) {
         close(upload.fd);
+        int directory = upload.directory_fd;
+        if (upload.error == 0 && renameat(directory, upload.temporary, directory, upload.name) != 0)
+            upload.error = errno;
+        if (upload.error != 0)
+            unlinkat(upload.directory_fd, upload.temporary, 0);
+    }
+    if (upload.directory_fd >= 0)
+        close(upload.directory_fd);
     if (upload.error == EFBIG)
         return firecrest_error(call->conn, 413, "X-Size-Limit", "File exceeds the size limit (5 MB)");
     if (upload.error != 0)
