@@ -50,7 +50,8 @@ Test(dashboard, the_page_and_its_files_are_served_from_the_binary)
         free(page);
     }
     char *script = get("/dashboard/dashboard.js", 200);
-    cr_assert(strstr(script, "fetch('/stats'") != NULL, "the script polls /stats");
+    cr_assert(strstr(script, "'/stats'") != NULL && strstr(script, "stats_url") != NULL,
+              "the script polls /stats, on the stats port once the server names it");
     free(script);
     free(get("/dashboard/dashboard.css", 200));
     free(get("/dashboard/nope.js", 404));

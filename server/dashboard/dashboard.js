@@ -40,18 +40,33 @@ let sampleCount = 0;
 
 /* ---- asking the server ---------------------------------------------------- */
 
+/*
+ * Where to ask. The first answer comes from this page's own port; it names the
+ * server's stats port (stats_url), which has worker threads of its own: while
+ * every say-hi worker is busy, a /stats on the main port would wait in line
+ * behind the calls, and the graph would freeze just when it matters. The stats
+ * port keeps no access log, so its polls need no X-Dashboard header either.
+ */
+let statsBase = '';
+
 async function fetchStats() {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), STATS_TIMEOUT_MS);
   try {
-    const reply = await fetch('/stats', {
+    const reply = await fetch(statsBase + '/stats', {
       cache: 'no-store',
       signal: abort.signal,
-      headers: {'X-Dashboard': 'poll'},
+      headers: statsBase === '' ? {'X-Dashboard': 'poll'} : {},
     });
     if (!reply.ok)
       throw new Error(`GET /stats answered ${reply.status}`);
-    return await reply.json();
+    const stats = await reply.json();
+    if (typeof stats.stats_url === 'string')
+      statsBase = stats.stats_url;
+    return stats;
+  } catch (error) {
+    statsBase = ''; /* ask the page's own port again; it names the stats port anew */
+    throw error;
   } finally {
     clearTimeout(timer);
   }
@@ -66,9 +81,8 @@ async function poll() {
     show(stats);
     showConnection('live', `live, ${Math.round(1000 / POLL_MS)} samples a second`);
   } catch (error) {
-    /* A slow answer: with every worker thread taken, /stats waits in line like any call. */
     const slow = error.name === 'AbortError';
-    showConnection('offline', slow ? 'no answer from /stats in 2 s: are all worker threads busy?'
+    showConnection('offline', slow ? 'no answer from /stats in 2 s: is the server overloaded?'
                                    : `server not answering (${error.message}): retrying`);
     pause = RETRY_MS;
   }
@@ -77,7 +91,7 @@ async function poll() {
 
 async function resetCounts() {
   try {
-    const reply = await fetch('/stats/reset', {method: 'POST'});
+    const reply = await fetch(statsBase + '/stats/reset', {method: 'POST'});
     if (!reply.ok)
       throw new Error(`POST /stats/reset answered ${reply.status}`);
     peakInFlight = 0;
