@@ -99,11 +99,22 @@ static int parse_options(int argc, char **argv, struct server_options *options)
     while ((code = getopt_long(argc, argv, ":h", long_options, &option_index)) != -1) {
         const char *name = argv[optind - 1]; /* right for the errors below: no value taken */
         bool ok = true;
+        char wanted[64] = ""; /* what the option takes, for the message when it is wrong */
         switch (code) {
-        case OPT_PORT: ok = parse_whole_number(optarg, 0, 65535, &options->port); break;
-        case OPT_STATS_PORT: ok = parse_whole_number(optarg, 0, 65535, &options->stats_port); break;
-        case OPT_DELAY_MS: ok = parse_whole_number(optarg, 0, MAX_DELAY_MS, &options->delay_ms); break;
-        case OPT_THREADS: ok = parse_whole_number(optarg, 1, MAX_THREADS, &options->threads); break;
+        case OPT_PORT:
+        case OPT_STATS_PORT:
+            snprintf(wanted, sizeof wanted, "a port from 0 to 65535 (0 picks a free one)");
+            ok = parse_whole_number(optarg, 0, 65535,
+                                    code == OPT_PORT ? &options->port : &options->stats_port);
+            break;
+        case OPT_DELAY_MS:
+            snprintf(wanted, sizeof wanted, "milliseconds from 0 to %d", MAX_DELAY_MS);
+            ok = parse_whole_number(optarg, 0, MAX_DELAY_MS, &options->delay_ms);
+            break;
+        case OPT_THREADS:
+            snprintf(wanted, sizeof wanted, "a number of threads from 1 to %d", MAX_THREADS);
+            ok = parse_whole_number(optarg, 1, MAX_THREADS, &options->threads);
+            break;
         case OPT_QUIET: options->quiet = true; break;
         case 'h':
         case OPT_HELP: print_help(stdout); return 0;
@@ -112,8 +123,12 @@ static int parse_options(int argc, char **argv, struct server_options *options)
         default: ok = firecrest_take_option(code, optarg); break;
         }
         if (!ok) {
-            fprintf(stderr, "server: bad value '%s' for --%s (try --help)\n", optarg,
-                    long_options[option_index].name);
+            if (wanted[0] != '\0')
+                fprintf(stderr, "server: --%s wants %s, not '%s'\n", long_options[option_index].name,
+                        wanted, optarg);
+            else
+                fprintf(stderr, "server: bad value '%s' for --%s (try --help)\n", optarg,
+                        long_options[option_index].name);
             return 2;
         }
     }
@@ -124,12 +139,42 @@ static int parse_options(int argc, char **argv, struct server_options *options)
     return -1;
 }
 
-/* civetweb's own error messages (a port in use, say) go to stderr too. */
+/*
+ * civetweb's own error messages go to stderr too, but not while it starts: a port
+ * in use gives two lines of civetweb's words ("cannot bind to ...", "Failed to
+ * setup server ports"). The first is kept, and said once in our words if the start
+ * fails (see main).
+ */
+static atomic_bool civetweb_starting;
+static char civetweb_start_message[256];
+
 static int on_civetweb_message(const struct mg_connection *conn, const char *message)
 {
     (void)conn;
+    if (atomic_load(&civetweb_starting)) {
+        if (civetweb_start_message[0] == '\0')
+            snprintf(civetweb_start_message, sizeof civetweb_start_message, "%s", message);
+        return 1;
+    }
     fprintf(stderr, "server: %s\n", message);
     return 1;
+}
+
+/* mg_start() with its messages held back; on failure, say why in one line. */
+static struct mg_context *start_civetweb(const struct mg_callbacks *callbacks,
+                                         const char **civetweb_options, const char *what,
+                                         long port)
+{
+    civetweb_start_message[0] = '\0';
+    atomic_store(&civetweb_starting, true);
+    struct mg_context *context = mg_start(callbacks, NULL, civetweb_options);
+    atomic_store(&civetweb_starting, false);
+    if (context == NULL)
+        fprintf(stderr,
+                "server: could not start %s on 127.0.0.1:%ld: %s\n"
+                "(is another server running there? --port 0 picks a free port)\n",
+                what, port, civetweb_start_message[0] != '\0' ? civetweb_start_message : "civetweb failed");
+    return context;
 }
 
 /* Anything no other handler took: a JSON 404, never civetweb's HTML page. */
@@ -243,12 +288,13 @@ static struct mg_context *start_stats_port(struct say_hi_service *say_hi, long p
         NULL,
     };
     struct mg_callbacks callbacks = {.log_message = on_civetweb_message};
-    struct mg_context *context = mg_start(&callbacks, NULL, civetweb_options);
+    struct mg_context *context = start_civetweb(&callbacks, civetweb_options, "the stats port", port);
     struct mg_server_port stats_port;
-    if (context == NULL || mg_get_server_ports(context, 1, &stats_port) < 1) {
-        fprintf(stderr, "server: could not start the stats port 127.0.0.1:%ld (is it in use?)\n", port);
-        if (context != NULL)
-            mg_stop(context);
+    if (context == NULL)
+        return NULL;
+    if (mg_get_server_ports(context, 1, &stats_port) < 1) {
+        fprintf(stderr, "server: civetweb reports no stats port\n");
+        mg_stop(context);
         return NULL;
     }
     snprintf(say_hi->stats_url, sizeof say_hi->stats_url, "http://127.0.0.1:%d", stats_port.port);
@@ -325,10 +371,9 @@ int main(int argc, char **argv)
         access_log_enable(&callbacks);
 
     mg_init_library(0);
-    struct mg_context *context = mg_start(&callbacks, NULL, civetweb_options);
+    struct mg_context *context = start_civetweb(&callbacks, civetweb_options, "the server",
+                                                options.port);
     if (context == NULL) {
-        fprintf(stderr, "server: could not start on 127.0.0.1:%ld (is the port in use?)\n",
-                options.port);
         mg_exit_library();
         say_hi_destroy(&say_hi);
         return 1;

@@ -349,5 +349,23 @@ Test(server_cli, a_port_in_use_is_a_clear_error)
     server_stop(&first);
     cr_assert_neq(second.exit_code, 0);
     cr_assert(strstr(second.err, port) != NULL, "the error should name the port: %s", second.err);
+    cr_assert(strstr(second.err, "Address already in use") != NULL, "say why: %s", second.err);
+    cr_assert_null(strstr(second.err, "Failed to setup"), "civetweb's inner words: %s", second.err);
     process_result_free(&second);
+}
+
+/* A number out of range is answered with the range, not just "bad value". */
+Test(server_cli, a_number_out_of_range_is_answered_with_the_range)
+{
+    const char *const cases[][3] = {{"--port", "99999", "65535"},
+                                    {"--delay-ms", "60001", "60000"},
+                                    {"--threads", "0", "10000"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct process_result result;
+        run_program(&result, "server", (const char *const[]){cases[i][0], cases[i][1], NULL}, 10);
+        cr_assert_eq(result.exit_code, 2);
+        cr_assert(strstr(result.err, cases[i][2]) != NULL && strstr(result.err, cases[i][1]) != NULL,
+                  "%s %s: %s", cases[i][0], cases[i][1], result.err);
+        process_result_free(&result);
+    }
 }
