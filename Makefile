@@ -8,6 +8,8 @@
 #   make run-server   the classroom server on port 8080 (Ctrl-C stops it)
 #   make run-sync N=10 / make run-async N=10   the clients against it
 #   make deps         install the Debian packages the kit needs
+#   make exercises    the exercises, checked in order (see exercises/exercises.mk)
+#   make help         every target, one line each
 #
 # `make SAN=1` builds the same programs with AddressSanitizer and UBSan into
 # bin/san/ (objects in build/san/): `make test` runs the suite against both.
@@ -133,14 +135,20 @@ bench: check-deps
 	@$(MAKE) --no-print-directory all
 	@scripts/bench.sh
 
-run-server: all
+run-server: check-deps
+	@$(MAKE) --no-print-directory -s all
 	$(BIN)/server --port 8080
 
-run-sync: all
+run-sync: check-deps
+	@$(MAKE) --no-print-directory -s all
 	$(BIN)/client_sync --number $(N)
 
-run-async: all
+run-async: check-deps
+	@$(MAKE) --no-print-directory -s all
 	$(BIN)/client_async --number $(N)
 
 clean:
 	rm -rf bin build
+
+# The exercises: make exercises, make exercise N=3, make watch, ... (and make help).
+include exercises/exercises.mk
