@@ -9,7 +9,7 @@ check_exercise() {
     run_exercise "$BASE_URL/say-hi" "$CALLS" || return 1
     summary=$(tail -n 1 "$OUT")
     first_failure=$(grep -m 1 'failed' "$OUT")
-    echo "$summary" | grep -q "^$CALLS of $CALLS calls ok" ||
+    say "$summary" | grep -q "^$CALLS of $CALLS calls ok" ||
         wrong "every call succeeds (the server says {\"message\": \"hi\"})" \
             "$CALLS of $CALLS calls ok" "${first_failure:-$summary}" || return 1
     served=$(stats_field served)

@@ -7,9 +7,9 @@ check_exercise() {
     run_exercise || return 1
     failure=$(grep -m 1 '^FAIL: ' "$OUT")
     if [ -n "$failure" ]; then
-        test=$(echo "$failure" | sed 's/^FAIL: \([^:]*\): .*/\1/')
-        expected=$(echo "$failure" | sed 's/.*: expected \(.*\); got .*/\1/')
-        got=$(echo "$failure" | sed 's/.*; got //')
+        test=$(say "$failure" | sed 's/^FAIL: \([^:]*\): .*/\1/')
+        expected=$(say "$failure" | sed 's/.*: expected \(.*\); got .*/\1/')
+        got=$(say "$failure" | sed 's/.*; got //')
         wrong "$test" "$expected" "$got"
         return 1
     fi

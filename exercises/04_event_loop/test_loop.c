@@ -79,6 +79,12 @@ static void test_one_timer_on_time(void)
     mini_loop_call_later(loop, 100, on_mark, &a);
     int turns = run(loop);
     char got[128];
+    int64_t spent_ms = mini_loop_now_ms() - start_ms;
+    if (record.count == 0 && turns == MAX_TURNS && spent_ms < 100) {
+        snprintf(got, sizeof got, "%d turns in %lld ms, and no timer fired: the loop does not sleep (poll's timeout?)",
+                 turns, (long long)spent_ms);
+        fail(test, "1 time, after the loop slept in poll()", got);
+    }
     if (record.count != 1) {
         snprintf(got, sizeof got, "it fired %d times in %d turns%s", record.count, turns,
                  loop->timers != NULL ? " (the timer is still in loop->timers)" : "");
@@ -249,6 +255,56 @@ static void test_watcher_removed_by_callback(void)
     printf("ok: %s\n", test);
 }
 
+/* A watch begun during dispatch waits for the next turn: the fd's readiness that poll()
+ * reported this turn was news about the old watch, not the new one. */
+static uint64_t rewatched_in_turn, rewatched_called_in_turn;
+static void on_rewatched(struct mini_loop *loop, int fd, int ready, void *test_ptr)
+{
+    (void)ready;
+    (void)test_ptr;
+    rewatched_called_in_turn = loop->turn;
+    char byte;
+    if (read(fd, &byte, 1) != 1)
+        exit(3);
+    mini_loop_unwatch_fd(loop, fd);
+}
+
+static void on_readable_rewatch_other(struct mini_loop *loop, int fd, int ready, void *test_ptr)
+{
+    on_readable(loop, fd, ready, test_ptr);
+    struct pipe_test *test = test_ptr;
+    int other = test->fds[1][0];
+    mini_loop_unwatch_fd(loop, other);
+    mini_loop_watch_fd(loop, other, MINI_LOOP_READABLE, on_rewatched, test);
+    rewatched_in_turn = loop->turn;
+}
+
+static void test_watch_begun_during_dispatch(void)
+{
+    const char *test = "a watch begun by a callback waits for the next turn, even on a ready fd";
+    struct mini_loop *loop = mini_loop_create();
+    struct pipe_test pipes = {0};
+    if (pipe(pipes.fds[0]) != 0 || pipe(pipes.fds[1]) != 0)
+        exit(3);
+    if (write(pipes.fds[0][1], "x", 1) != 1 || write(pipes.fds[1][1], "x", 1) != 1)
+        exit(3);
+    /* The first pipe's callback unwatches the second and watches it anew. */
+    mini_loop_watch_fd(loop, pipes.fds[0][0], MINI_LOOP_READABLE, on_readable_rewatch_other, &pipes);
+    mini_loop_watch_fd(loop, pipes.fds[1][0], MINI_LOOP_READABLE, on_readable, &pipes);
+    mini_loop_call_later(loop, 0, on_time_to_write, &pipes);  /* so the loop takes a turn first */
+    run(loop);
+    if (pipes.calls[1] != 0 || rewatched_called_in_turn == 0 || rewatched_called_in_turn == rewatched_in_turn) {
+        char got[128];
+        snprintf(got, sizeof got, "%s", pipes.calls[1] != 0 ? "the old watch's callback was called"
+                 : rewatched_called_in_turn == 0 ? "the new watch's callback was never called"
+                 : "the new watch's callback ran in the same turn (check watched_in_turn)");
+        fail(test, "the new callback, on a later turn", got);
+    }
+    close_pipes(&pipes);
+    mini_loop_destroy(loop);
+    printf("ok: %s\n", test);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -258,6 +314,7 @@ int main(void)
     test_timer_set_during_dispatch();
     test_fd_readiness();
     test_watcher_removed_by_callback();
+    test_watch_begun_during_dispatch();
     printf("all loop tests pass\n");
     return 0;
 }

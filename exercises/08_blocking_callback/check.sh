@@ -9,15 +9,15 @@ SERVER_ARGS="--delay-ms $DELAY_MS"
 check_exercise() {
     run_exercise "$BASE_URL/say-hi" || return 1
     summary=$(grep ' calls reported, the last at ' "$OUT")
-    echo "$summary" | grep -q '^5 of 5 calls reported' ||
+    say "$summary" | grep -q '^5 of 5 calls reported' ||
         wrong "every call's result is reported" "5 of 5 calls reported" \
-            "$(grep -m 1 -e failed -e 'not closed' "$OUT" || echo "${summary:-no summary line}")" || return 1
+            "$(grep -m 1 -e failed -e 'not closed' "$OUT" || say "${summary:-no summary line}")" || return 1
     if grep -q '^loop not closed' "$OUT"; then
         wrong "every handle closed, so that uv_loop_close returns 0" "no 'loop not closed' line" \
             "$(grep -m 1 '^loop not closed' "$OUT")"
         return 1
     fi
-    last=$(echo "$summary" | sed 's/.* at \([0-9.]*\) s$/\1/')
+    last=$(say "$summary" | sed 's/.* at \([0-9.]*\) s$/\1/')
     limit=$(awk "BEGIN { print ($DELAY_MS + 2 * $PAUSE_MS) / 1000 }")
     is "$last" '<' "$limit" ||
         wrong "the 5 pauses overlap, like the calls: the last report comes after one delay and one pause" \
