@@ -94,7 +94,7 @@ expect_message() {
     fi
 }
 plant compile_error '    this is not C;'
-plant use_after_free '    { char *bytes = malloc(4); free(bytes); bytes[0] = 1; }'
+plant use_after_free '    { volatile char *bytes = malloc(4); free((void *)bytes); bytes[0] = 1; }'
 plant abort '    abort();'
 plant endless_loop '    for (;;) {}'
 plant wrong_answer '    return 0;'
