@@ -91,9 +91,9 @@ static void test_one_timer_on_time(void)
         fail(test, "1 time", got);
     }
     int64_t after_ms = record.at_ms[0] - start_ms;
-    if (after_ms < 100 || after_ms > 150) {
+    if (after_ms < 100 || after_ms > 200) {   /* never early; late only by a busy machine's slack */
         snprintf(got, sizeof got, "after %lld ms", (long long)after_ms);
-        fail(test, "after 100..150 ms", got);
+        fail(test, "after 100..200 ms", got);
     }
     mini_loop_destroy(loop);
     printf("ok: %s\n", test);

@@ -2,7 +2,7 @@
  * tasks.c - exercise 05: the asyncio tutorial's four scenarios, on mini_loop.
  *
  *   tasks MODE [SCALE]     MODE: sequential, gather, create_task, dont_wait
- *                          SCALE multiplies every sleep (default 1; the checker uses 0.1)
+ *                          SCALE multiplies every sleep (default 1; the checker uses 0.2)
  *
  * The tutorial has two async functions: function 1 sleeps 3 s, function 2 sleeps
  * 2 s (2 s and 1 s in "dont_wait"). Each scenario must print exactly the lines the
