@@ -19,9 +19,9 @@ expected_lines() {
 }
 
 check_exercise() {
-    for mode in sequential gather create_task dont_wait; do
-        run_exercise "$mode" "$SCALE" || return 1
-        expected_lines "$mode" >"$work/expected"
+    for scenario in sequential gather create_task dont_wait; do
+        run_exercise "$scenario" "$SCALE" || return 1
+        expected_lines "$scenario" >"$work/expected"
         # The first line that differs, with its number: the student sees where the order breaks.
         difference=$(awk 'NR == FNR { want[FNR] = $0; wanted = FNR; next }
                           { got[FNR] = $0; gotten = FNR }
@@ -31,17 +31,17 @@ check_exercise() {
                                         (i <= gotten ? "\"" got[i] "\"" : "nothing, the output ends"); exit } }' \
                      "$work/expected" "$OUT")
         if [ -n "$difference" ]; then
-            wrong "'$mode' prints the tutorial's lines in the tutorial's order" \
+            wrong "'$scenario' prints the tutorial's lines in the tutorial's order" \
                 "${difference%%|*}" "${difference#*|}"
             return 1
         fi
         # Sequential takes 3 + 2 s, the others 3 s, scaled; the slack (for starting the
         # program on a busy machine) stays below the 2 s (scaled) that tell them apart.
-        case "$mode" in sequential) low=1.0 ;; *) low=0.6 ;; esac
+        case "$scenario" in sequential) low=1.0 ;; *) low=0.6 ;; esac
         high=$(awk "BEGIN { print $low + 0.3 }")
         is "$SECONDS_TAKEN" '>=' "$low" && is "$SECONDS_TAKEN" '<' "$high" ||
-            wrong "'$mode' takes the tutorial's time (scaled by $SCALE)" \
+            wrong "'$scenario' takes the tutorial's time (scaled by $SCALE)" \
                 "$low s (up to $high s)" "$SECONDS_TAKEN s" || return 1
-        PASS_NOTE="${PASS_NOTE:+$PASS_NOTE, }$mode $SECONDS_TAKEN s"
+        PASS_NOTE="${PASS_NOTE:+$PASS_NOTE, }$scenario $SECONDS_TAKEN s"
     done
 }

@@ -4,17 +4,17 @@ SOURCES=mini_loop/mini_loop.c
 
 # check_mode MODE ORDER LOW HIGH: MODE handles the results in ORDER, the first at LOW..HIGH ms.
 check_mode() {
-    mode=$1 want_order=$2 first_low=$3 first_high=$4
-    run_exercise "$mode" || return 1
+    scenario=$1 want_order=$2 first_low=$3 first_high=$4
+    run_exercise "$scenario" || return 1
     order=$(sed -n 's/^handled call \([0-9]\) at .*/\1/p' "$OUT" | tr '\n' ' ' | sed 's/ $//')
     [ "$order" = "$want_order" ] ||
-        wrong "'$mode': the results are handled in the right order" "$want_order" "${order:-none handled}" ||
+        wrong "'$scenario': the results are handled in the right order" "$want_order" "${order:-none handled}" ||
         return 1
     first=$(sed -n 's/^handled call [0-9] at \([0-9]*\) ms$/\1/p' "$OUT" | head -n 1)
     [ "$first" -ge "$first_low" ] && [ "$first" -lt "$first_high" ] ||
-        wrong "'$mode': the first result is handled at the right time" \
+        wrong "'$scenario': the first result is handled at the right time" \
             "at $first_low..$first_high ms" "at $first ms" || return 1
-    PASS_NOTE="${PASS_NOTE:+$PASS_NOTE; }$mode: $order, the first at $first ms"
+    PASS_NOTE="${PASS_NOTE:+$PASS_NOTE; }$scenario: $order, the first at $first ms"
 }
 
 check_exercise() {

@@ -18,10 +18,10 @@ check_exercise() {
         return 1
     fi
     last=$(say "$summary" | sed 's/.* at \([0-9.]*\) s$/\1/')
-    limit=$(awk "BEGIN { print ($DELAY_MS + 2 * $PAUSE_MS) / 1000 }")
-    is "$last" '<' "$limit" ||
+    deadline=$(awk "BEGIN { print ($DELAY_MS + 2 * $PAUSE_MS) / 1000 }")
+    is "$last" '<' "$deadline" ||
         wrong "the 5 pauses overlap, like the calls: the last report comes after one delay and one pause" \
-            "under $limit s (a blocked loop: about $(awk "BEGIN { print ($DELAY_MS + 5 * $PAUSE_MS) / 1000 }") s)" \
+            "under $deadline s (a blocked loop: about $(awk "BEGIN { print ($DELAY_MS + 5 * $PAUSE_MS) / 1000 }") s)" \
             "$last s: something blocks the loop" || return 1
     PASS_NOTE="5 calls and their pauses in $last s"
 }
