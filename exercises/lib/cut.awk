@@ -2,13 +2,13 @@
 #
 # In a solution, a blank is marked like this (the markers on lines of their own):
 #
-#     /* BEGIN TODO(student): the one-line hint */
+#     /* BEGIN TODO(student): the hint (it may go on over more comment lines) */
 #     ...the solution's lines...
 #     /* STUB: what the skeleton has instead, e.g. return false; */
 #     /* END TODO */
 #
 # The skeleton keeps every line outside the blanks as it is, and of each blank only
-# the hint, as "/* TODO(student): the one-line hint */", and its STUB lines without
+# the hint, as "/* TODO(student): the hint */", and its STUB lines without
 # the comment around them, so that the skeleton compiles. Nothing else can differ:
 # skeleton and solution cannot drift apart. A marker out of place is an error.
 function fail(message) {
@@ -16,12 +16,19 @@ function fail(message) {
     failed = 1
     exit 1
 }
-/^[ \t]*\/\* BEGIN TODO\(student\): .* \*\/[ \t]*$/ {
+# The hint may go on over more comment lines; they are kept with it.
+hint_goes_on {
+    print
+    if ($0 ~ /\*\/[ \t]*$/) hint_goes_on = 0
+    next
+}
+/^[ \t]*\/\* BEGIN TODO\(student\): / {
     if (inside) fail("BEGIN TODO inside a blank (a missing END TODO above?)")
     inside = 1
     line = $0
     sub(/BEGIN TODO/, "TODO", line)
     print line
+    if (line !~ /\*\/[ \t]*$/) hint_goes_on = 1
     blanks++
     next
 }

@@ -35,7 +35,8 @@ static size_t on_body_piece(char *data, size_t size, size_t count, void *reply_p
 {
     struct reply *reply = reply_ptr;
     size_t piece = size * count;
-    /* BEGIN TODO(student): append the piece: realloc reply->bytes to length + piece + 1, memcpy, keep a '\0' at the end */
+    /* BEGIN TODO(student): append the piece: realloc reply->bytes to length + piece + 1, memcpy,
+     * keep a '\0' at the end */
     char *grown = realloc(reply->bytes, reply->length + piece + 1);
     if (grown == NULL)
         return 0;  /* out of memory: libcurl fails the call with CURLE_WRITE_ERROR */
@@ -51,7 +52,8 @@ static size_t on_body_piece(char *data, size_t size, size_t count, void *reply_p
 /* The settings every call shares. libcurl keeps them in the handle between calls. */
 static void set_up_handle(CURL *easy, const char *url, struct reply *reply)
 {
-    /* BEGIN TODO(student): curl_easy_setopt: CURLOPT_URL, CURLOPT_WRITEFUNCTION (on_body_piece), CURLOPT_WRITEDATA (reply) */
+    /* BEGIN TODO(student): curl_easy_setopt: CURLOPT_URL, CURLOPT_WRITEFUNCTION (on_body_piece),
+     * CURLOPT_WRITEDATA (reply) */
     curl_easy_setopt(easy, CURLOPT_URL, url);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body_piece);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, reply);
@@ -65,7 +67,8 @@ static void set_up_handle(CURL *easy, const char *url, struct reply *reply)
 static bool make_one_call(CURL *easy, struct reply *reply, char *why, size_t why_size)
 {
     reply->length = 0;  /* the handle and the buffer are reused: start the body afresh */
-    /* BEGIN TODO(student): curl_easy_perform(easy); if it is not CURLE_OK, put curl_easy_strerror(code) in why, return false */
+    /* BEGIN TODO(student): curl_easy_perform(easy); if it is not CURLE_OK, put
+     * curl_easy_strerror(code) in why, return false */
     CURLcode code = curl_easy_perform(easy);
     if (code != CURLE_OK) {
         snprintf(why, why_size, "%s", curl_easy_strerror(code));
@@ -76,7 +79,8 @@ static bool make_one_call(CURL *easy, struct reply *reply, char *why, size_t why
     /* END TODO */
 
     long status = 0;
-    /* BEGIN TODO(student): read the HTTP status: curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status) */
+    /* BEGIN TODO(student): read the HTTP status: curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE,
+     * &status) */
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     /* END TODO */
     if (status != 200) {
@@ -85,7 +89,8 @@ static bool make_one_call(CURL *easy, struct reply *reply, char *why, size_t why
     }
 
     bool said_hi = false;
-    /* BEGIN TODO(student): cJSON_Parse(reply->bytes); said_hi when its "message" item is the string "hi"; cJSON_Delete it */
+    /* BEGIN TODO(student): cJSON_Parse(reply->bytes); said_hi when its "message" item is the
+     * string "hi"; cJSON_Delete it */
     cJSON *json = cJSON_Parse(reply->bytes);
     const cJSON *message = cJSON_GetObjectItemCaseSensitive(json, "message");
     said_hi = cJSON_IsString(message) && strcmp(message->valuestring, "hi") == 0;

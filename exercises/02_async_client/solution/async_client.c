@@ -103,7 +103,9 @@ static void finish_call(struct client *client, struct call *call, CURLcode resul
  * handle leaves the multi handle: copy what you need from it first. */
 static void check_finished_transfers(struct client *client)
 {
-    /* BEGIN TODO(student): loop on curl_multi_info_read; for each CURLMSG_DONE: copy easy_handle and data.result, curl_multi_remove_handle, then finish_call (CURLINFO_PRIVATE gives the call) */
+    /* BEGIN TODO(student): loop on curl_multi_info_read; for each CURLMSG_DONE: copy easy_handle
+     * and data.result, curl_multi_remove_handle, then finish_call (CURLINFO_PRIVATE gives the
+     * call) */
     CURLMsg *message;
     int messages_left;
     while ((message = curl_multi_info_read(client->multi, &messages_left)) != NULL) {
@@ -124,7 +126,8 @@ static void check_finished_transfers(struct client *client)
 static void on_uv_timeout(uv_timer_t *timer)
 {
     struct client *client = timer->data;
-    /* BEGIN TODO(student): tell libcurl its time is up: curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running); then check_finished_transfers */
+    /* BEGIN TODO(student): tell libcurl its time is up: curl_multi_socket_action(multi,
+     * CURL_SOCKET_TIMEOUT, 0, &running); then check_finished_transfers */
     int running;
     curl_multi_socket_action(client->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_finished_transfers(client);
@@ -136,7 +139,9 @@ static void on_uv_timeout(uv_timer_t *timer)
 static void on_uv_socket_ready(uv_poll_t *poll, int status, int events)
 {
     struct socket_watch *watch = poll->data;
-    /* BEGIN TODO(student): turn status < 0, UV_READABLE, UV_WRITABLE into CURL_CSELECT_ERR/IN/OUT flags; curl_multi_socket_action(multi, watch->fd, flags, &running); check_finished_transfers */
+    /* BEGIN TODO(student): turn status < 0, UV_READABLE, UV_WRITABLE into CURL_CSELECT_ERR/IN/OUT
+     * flags; curl_multi_socket_action(multi, watch->fd, flags, &running);
+     * check_finished_transfers */
     int flags = status < 0 ? CURL_CSELECT_ERR : 0;
     if (events & UV_READABLE)
         flags |= CURL_CSELECT_IN;
@@ -164,7 +169,9 @@ static int cb_socket(CURL *easy, curl_socket_t fd, int what, void *client_ptr, v
     (void)easy;
     struct client *client = client_ptr;
     struct socket_watch *watch = watch_ptr;
-    /* BEGIN TODO(student): REMOVE: uv_poll_stop, curl_multi_assign(NULL), uv_close(on_uv_watch_closed). Else: a new watch if NULL (malloc, uv_poll_init_socket, curl_multi_assign), then uv_poll_start with the events asked for */
+    /* BEGIN TODO(student): REMOVE: uv_poll_stop, curl_multi_assign(NULL),
+     * uv_close(on_uv_watch_closed). Else: a new watch if NULL (malloc, uv_poll_init_socket,
+     * curl_multi_assign), then uv_poll_start with the events asked for */
     if (what == CURL_POLL_REMOVE) {
         if (watch != NULL) {
             uv_poll_stop(&watch->poll);
@@ -189,7 +196,8 @@ static int cb_socket(CURL *easy, curl_socket_t fd, int what, void *client_ptr, v
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
         events |= UV_WRITABLE;
     uv_poll_start(&watch->poll, events, on_uv_socket_ready);
-    /* STUB: (void)client; (void)watch; (void)fd; (void)what; (void)on_uv_watch_closed; (void)on_uv_socket_ready; */
+    /* STUB: (void)client; (void)watch; (void)fd; (void)what; */
+    /* STUB: (void)on_uv_watch_closed; (void)on_uv_socket_ready; */
     /* END TODO */
     return 0;
 }
@@ -201,7 +209,8 @@ static int cb_timer(CURLM *multi, long timeout_ms, void *client_ptr)
 {
     (void)multi;
     struct client *client = client_ptr;
-    /* BEGIN TODO(student): -1: uv_timer_stop(&client->timeout); else uv_timer_start(&client->timeout, on_uv_timeout, timeout_ms, 0) */
+    /* BEGIN TODO(student): -1: uv_timer_stop(&client->timeout); else
+     * uv_timer_start(&client->timeout, on_uv_timeout, timeout_ms, 0) */
     if (timeout_ms < 0)
         uv_timer_stop(&client->timeout);
     else

@@ -23,7 +23,8 @@ int one_turn(struct mini_loop *loop)
     /* Step 1: how long may poll() sleep? Until the earliest timer is due; with no
      * timer, for as long as it takes (-1). */
     int timeout_ms = -1;
-    /* BEGIN TODO(student): if loop->timers: timeout_ms = its due_ms - mini_loop_now_ms(), 0 if that is negative (clamp to INT_MAX) */
+    /* BEGIN TODO(student): if loop->timers: timeout_ms = its due_ms - mini_loop_now_ms(), 0 if
+     * that is negative (clamp to INT_MAX) */
     if (loop->timers != NULL) {
         int64_t until_due_ms = loop->timers->due_ms - mini_loop_now_ms();
         timeout_ms = until_due_ms <= 0 ? 0 : until_due_ms > INT_MAX ? INT_MAX : (int)until_due_ms;
@@ -32,13 +33,15 @@ int one_turn(struct mini_loop *loop)
 
     /* Step 2: sleep in poll(): the only place where the program waits. */
     int count = 0;
-    /* BEGIN TODO(student): one struct pollfd in loop->polled[count++] for each fd with loop->watchers[fd].events != 0 */
+    /* BEGIN TODO(student): one struct pollfd in loop->polled[count++] for each fd with
+     * loop->watchers[fd].events != 0 */
     for (int fd = 0; fd < loop->watchers_size; fd++)
         if (loop->watchers[fd].events != 0)
             loop->polled[count++] = (struct pollfd){.fd = fd, .events = (short)loop->watchers[fd].events};
     /* END TODO */
     loop->turn++;  /* what begins from here on belongs to this turn */
-    /* BEGIN TODO(student): poll(loop->polled, count, timeout_ms); if it fails: return 0 when errno is EINTR, else -1 */
+    /* BEGIN TODO(student): poll(loop->polled, count, timeout_ms); if it fails: return 0 when
+     * errno is EINTR, else -1 */
     if (poll(loop->polled, (nfds_t)count, timeout_ms) < 0)
         return errno == EINTR ? 0 : -1;
     /* STUB: (void)timeout_ms; (void)count; */
@@ -47,7 +50,9 @@ int one_turn(struct mini_loop *loop)
     /* Step 3: run the callbacks, the ready fds first, then the due timers. What is
      * due is decided once, now. */
     int64_t now_ms = mini_loop_now_ms();
-    /* BEGIN TODO(student): for each polled fd (while !loop->stopping): ready = POLLERR|POLLHUP|POLLNVAL in revents ? its events : revents & events; call it if ready and its watched_in_turn != loop->turn */
+    /* BEGIN TODO(student): for each polled fd (while !loop->stopping): ready =
+     * POLLERR|POLLHUP|POLLNVAL in revents ? its events : revents & events; call it if ready
+     * and its watched_in_turn != loop->turn */
     for (int i = 0; i < count && !loop->stopping; i++) {
         struct mini_loop_watcher *watcher = &loop->watchers[loop->polled[i].fd];
         int revents = loop->polled[i].revents;
@@ -58,7 +63,8 @@ int one_turn(struct mini_loop *loop)
             watcher->callback(loop, loop->polled[i].fd, ready, watcher->data);
     }
     /* END TODO */
-    /* BEGIN TODO(student): while !stopping and the head timer is due (due_ms <= now_ms) and its set_in_turn != loop->turn: unlink it, call it, free it */
+    /* BEGIN TODO(student): while !stopping and the head timer is due (due_ms <= now_ms) and its
+     * set_in_turn != loop->turn: unlink it, call it, free it */
     while (!loop->stopping && loop->timers != NULL && loop->timers->due_ms <= now_ms &&
            loop->timers->set_in_turn != loop->turn) {
         struct mini_loop_timer *timer = loop->timers;

@@ -96,17 +96,20 @@ static void main_returns_results(struct mini_loop *loop, struct tutorial *tutori
 
 static void sequential_after_function1(struct mini_loop *loop, struct tutorial *tutorial)
 {
-    /* BEGIN TODO(student): now `result2 = await my_async_function2()`: call it, then await it with main_returns_results */
+    /* BEGIN TODO(student): now `result2 = await my_async_function2()`: call it, then await it
+     * with main_returns_results */
     my_async_function(loop, &tutorial->function2);
     await_task(loop, &tutorial->function2, main_returns_results);
-    /* STUB: (void)loop; (void)tutorial; (void)my_async_function; (void)await_task; (void)main_returns_results; */
+    /* STUB: (void)loop; (void)tutorial; */
+    /* STUB: (void)my_async_function; (void)await_task; (void)main_returns_results; */
     /* END TODO */
 }
 
 static void sequential_main(struct mini_loop *loop, struct tutorial *tutorial)
 {
     printf("Starting main function\n");
-    /* BEGIN TODO(student): `result1 = await my_async_function1()`: call it (a coroutine runs now), await it with sequential_after_function1 */
+    /* BEGIN TODO(student): `result1 = await my_async_function1()`: call it (a coroutine runs
+     * now), await it with sequential_after_function1 */
     my_async_function(loop, &tutorial->function1);
     await_task(loop, &tutorial->function1, sequential_after_function1);
     /* STUB: (void)loop; (void)tutorial; (void)sequential_after_function1; */
@@ -117,7 +120,8 @@ static void sequential_main(struct mini_loop *loop, struct tutorial *tutorial)
 
 static void gather_one_returned(struct mini_loop *loop, struct tutorial *tutorial)
 {
-    /* BEGIN TODO(student): count the returned tasks in tutorial->tasks_gathered; when both are in, main_returns_results */
+    /* BEGIN TODO(student): count the returned tasks in tutorial->tasks_gathered; when both are
+     * in, main_returns_results */
     if (++tutorial->tasks_gathered == 2)
         main_returns_results(loop, tutorial);
     /* STUB: (void)loop; (void)tutorial; */
@@ -127,7 +131,8 @@ static void gather_one_returned(struct mini_loop *loop, struct tutorial *tutoria
 static void gather_main(struct mini_loop *loop, struct tutorial *tutorial)
 {
     printf("Starting main function\n");
-    /* BEGIN TODO(student): gather makes a task of each function, then awaits both with gather_one_returned */
+    /* BEGIN TODO(student): gather makes a task of each function, then awaits both with
+     * gather_one_returned */
     create_task(loop, &tutorial->function1);
     create_task(loop, &tutorial->function2);
     await_task(loop, &tutorial->function1, gather_one_returned);
@@ -140,7 +145,8 @@ static void gather_main(struct mini_loop *loop, struct tutorial *tutorial)
 
 static void create_task_after_task1(struct mini_loop *loop, struct tutorial *tutorial)
 {
-    /* BEGIN TODO(student): `result2 = await task2` (it has returned already, so this goes on at once) */
+    /* BEGIN TODO(student): `result2 = await task2` (it has returned already, so this goes on at
+     * once) */
     await_task(loop, &tutorial->function2, main_returns_results);
     /* STUB: (void)loop; (void)tutorial; */
     /* END TODO */
@@ -171,7 +177,8 @@ static void dont_wait_main(struct mini_loop *loop, struct tutorial *tutorial)
     tutorial->function1.sleep_ms = 2000;  /* in this scenario the functions sleep 2 s and 1 s */
     tutorial->function2.sleep_ms = 1000;
     printf("Starting main function\n");
-    /* BEGIN TODO(student): two tasks; print "main function doing other work"; then main's own sleep: a 3 s timer (scaled) that calls dont_wait_after_sleep */
+    /* BEGIN TODO(student): two tasks; print "main function doing other work"; then main's own
+     * sleep: a 3 s timer (scaled) that calls dont_wait_after_sleep */
     create_task(loop, &tutorial->function1);
     create_task(loop, &tutorial->function2);
     printf("main function doing other work\n");

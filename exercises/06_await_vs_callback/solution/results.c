@@ -55,7 +55,8 @@ static void on_call_done(struct mini_loop *loop, void *call_ptr)
     struct run *run = call->run;
     printf("call %d arrived at %lld ms\n", call->number, ms_since_start(run));
     run->arrived++;
-    /* BEGIN TODO(student): callback mode: handle_result(run, call) now. await mode: once all CALL_COUNT are in, handle every call in start order (run->calls[0..4]) */
+    /* BEGIN TODO(student): callback mode: handle_result(run, call) now. await mode: once all
+     * CALL_COUNT are in, handle every call in start order (run->calls[0..4]) */
     if (run->handle_on_arrival) {
         handle_result(run, call);
     } else if (run->arrived == CALL_COUNT) {

@@ -207,7 +207,9 @@ static void lane_kick(struct lane *lane)
 {
     if (lane->head == NULL)
         return;
-    /* BEGIN TODO(student): pace: if now_seconds() >= lane->next_slot_s, dispatch(lane) and set next_slot_s = now + interval_s; if entries still wait, uv_timer_start(&lane->timer, on_uv_lane_slot, ms until next_slot_s + 1, 0) */
+    /* BEGIN TODO(student): pace: if now_seconds() >= lane->next_slot_s, dispatch(lane) and set
+     * next_slot_s = now + interval_s; if entries still wait, uv_timer_start(&lane->timer,
+     * on_uv_lane_slot, ms until next_slot_s + 1, 0) */
     double now = now_seconds();
     if (now >= lane->next_slot_s) {
         dispatch(lane);
@@ -249,7 +251,8 @@ static void dispatch(struct lane *lane)
         curl_free(escaped);
     } else {
         struct waiting *last = first;  /* the served list: first ... last */
-        /* BEGIN TODO(student): merge: move every other waiting entry of first->kind out of the lane (lane_take) and append it after `last` */
+        /* BEGIN TODO(student): merge: move every other waiting entry of first->kind out of the
+         * lane (lane_take) and append it after `last` */
         for (struct waiting **link = &lane->head; *link != NULL;) {
             if ((*link)->kind != first->kind) {
                 link = &(*link)->next;

@@ -63,7 +63,8 @@ static size_t ignore_body(char *data, size_t size, size_t count, void *unused)
 /* libuv calls this when a call's pause timer is over. */
 static void on_pause_over(uv_timer_t *timer)
 {
-    /* BEGIN TODO(student): the call is timer->data: report(call, "after a timer"), then uv_close the timer (NULL callback) so the loop can close */
+    /* BEGIN TODO(student): the call is timer->data: report(call, "after a timer"), then uv_close
+     * the timer (NULL callback) so the loop can close */
     struct call *call = timer->data;
     report(call, "after a timer");
     uv_close((uv_handle_t *)timer, NULL);
@@ -79,7 +80,8 @@ static void on_call_done(struct uv_curl *glue, CURL *easy, CURLcode result)
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&call);
     if (result != CURLE_OK)
         printf("call %d: failed: %s\n", call->number, curl_easy_strerror(result));
-    /* BEGIN TODO(student): do not sleep here: uv_timer_init(&program->loop, &call->pause), call->pause.data = call, uv_timer_start it for PAUSE_MS with on_pause_over */
+    /* BEGIN TODO(student): do not sleep here: uv_timer_init(&program->loop, &call->pause),
+     * call->pause.data = call, uv_timer_start it for PAUSE_MS with on_pause_over */
     uv_timer_init(&program->loop, &call->pause);
     call->pause.data = call;
     uv_timer_start(&call->pause, on_pause_over, PAUSE_MS, 0);
