@@ -110,6 +110,11 @@ static double now_seconds(void)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: sync_client URL NUMBER\n"
+               "Calls URL NUMBER times, one call after the other (exercise 01).\n");
+        return 0;
+    }
     long number = argc == 3 ? strtol(argv[2], NULL, 10) : 0;
     if (number < 1) {
         fprintf(stderr, "usage: sync_client URL NUMBER (NUMBER at least 1)\n");

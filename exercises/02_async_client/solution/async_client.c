@@ -222,6 +222,11 @@ static int cb_timer(CURLM *multi, long timeout_ms, void *client_ptr)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: async_client URL NUMBER\n"
+               "Calls URL NUMBER times, all at once, on a libuv loop (exercise 02).\n");
+        return 0;
+    }
     long number = argc == 3 ? strtol(argv[2], NULL, 10) : 0;
     if (number < 1 || number > 1000) {
         fprintf(stderr, "usage: async_client URL NUMBER (NUMBER 1..1000)\n");

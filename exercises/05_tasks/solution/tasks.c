@@ -191,6 +191,11 @@ static void dont_wait_main(struct mini_loop *loop, struct tutorial *tutorial)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: tasks sequential|gather|create_task|dont_wait [SCALE]\n"
+               "The asyncio tutorial's four scenarios on mini_loop (exercise 05).\n");
+        return 0;
+    }
     static const struct {
         const char *name;
         continuation *main;

@@ -69,6 +69,11 @@ static void on_call_done(struct mini_loop *loop, void *call_ptr)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: results await|callback\n"
+               "Five calls at once; their results awaited together or each on arrival (exercise 06).\n");
+        return 0;
+    }
     if (argc != 2 || (strcmp(argv[1], "await") != 0 && strcmp(argv[1], "callback") != 0)) {
         fprintf(stderr, "usage: results await|callback\n");
         return 2;

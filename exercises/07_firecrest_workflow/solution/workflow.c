@@ -415,7 +415,8 @@ static bool get_token(struct program *program)
     if (ok)
         snprintf(program->token, sizeof program->token, "%s", token);
     else
-        fprintf(stderr, "workflow: no token from %s: %s\n", url, code != CURLE_OK ? curl_easy_strerror(code) : "bad reply");
+        fprintf(stderr, "workflow: no token from %s: %s\n", url,
+                code != CURLE_OK ? curl_easy_strerror(code) : "bad reply");
     cJSON_Delete(json);
     free(reply.body);
     return ok;
@@ -423,10 +424,16 @@ static bool get_token(struct program *program)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: workflow BASE_URL JOBS\n"
+               "JOBS FirecREST jobs at once: submit, poll, read the output; paced and merged (exercise 07).\n");
+        return 0;
+    }
     static struct program program;
     int jobs = argc == 3 ? atoi(argv[2]) : 0;
     if (jobs < 1 || jobs > MAX_JOBS) {
-        fprintf(stderr, "usage: workflow BASE_URL JOBS (1..%d), e.g. workflow http://127.0.0.1:8080 20\n", MAX_JOBS);
+        fprintf(stderr, "usage: workflow BASE_URL JOBS (1..%d), e.g. workflow http://127.0.0.1:8080 20\n",
+                MAX_JOBS);
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);

@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -93,6 +94,11 @@ static void on_call_done(struct uv_curl *glue, CURL *easy, CURLcode result)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: blocking_callback URL\n"
+               "5 calls at once, each followed by a 300 ms pause before its report (exercise 08).\n");
+        return 0;
+    }
     if (argc != 2) {
         fprintf(stderr, "usage: blocking_callback URL\n");
         return 2;
