@@ -220,10 +220,13 @@ int main(int argc, char **argv)
     struct mini_loop *loop = mini_loop_create();
     if (loop == NULL)
         return 1;
+    int64_t started_ms = mini_loop_now_ms();
     scenario_main(loop, &tutorial);
     int failed = mini_loop_run(loop);
     mini_loop_destroy(loop);
     if (tutorial.main_returned_results)
         printf("('%s', '%s')\n", tutorial.function1.result, tutorial.function2.result);
+    /* On stderr, so that stdout is exactly the tutorial's lines: the checker reads both. */
+    fprintf(stderr, "tasks: %s took %.3f s\n", argv[1], (double)(mini_loop_now_ms() - started_ms) / 1000);
     return failed ? 1 : 0;
 }
