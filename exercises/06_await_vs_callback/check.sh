@@ -19,7 +19,7 @@ check_mode() {
 
 check_exercise() {
     # await: all at once after the slowest (500 ms), in start order.
-    check_mode await "1 2 3 4 5" 500 650 || return 1
+    check_mode await "1 2 3 4 5" 500 700 || return 1
     # callback: each as it lands, the fastest (call 2, 100 ms) first.
-    check_mode callback "2 4 5 1 3" 100 250 || return 1
+    check_mode callback "2 4 5 1 3" 100 300 || return 1
 }
