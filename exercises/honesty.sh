@@ -39,6 +39,9 @@ for name in $exercises; do
     if git ls-files --error-unmatch "$dir/$FILE" >/dev/null 2>&1; then
         say_fail "$name: $dir/$FILE is in git: it must be cut from the solution, not kept"
     fi
+    if git rev-parse --git-dir >/dev/null 2>&1 && ! git check-ignore -q "$dir/$FILE"; then
+        say_fail "$name: $dir/$FILE is not in exercises/.gitignore: a student's work would show as new"
+    fi
     case "$FILE" in
         *.c) for version in "$dir/solution/$FILE" "$scratch/$name/$FILE"; do
                  # shellcheck disable=SC2086
