@@ -186,8 +186,9 @@ static int cb_socket(CURL *easy, curl_socket_t fd, int what, void *client_ptr, v
             free(watch);
             return -1;
         }
-        *watch = (struct socket_watch){.poll = watch->poll, .fd = fd, .client = client};
-        watch->poll.data = watch;
+        watch->fd = fd;
+        watch->client = client;
+        watch->poll.data = watch;  /* on_uv_socket_ready finds its watch through this */
         curl_multi_assign(client->multi, fd, watch);
     }
     int events = 0;
