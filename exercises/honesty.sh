@@ -9,7 +9,7 @@
 # and the checker's four messages are each seen, on planted bad solutions.
 # It never touches the students' own files: it works in a temporary folder.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 failures=0
 say_ok() { echo "ok   $*"; }
 say_fail() { echo "FAIL $*"; failures=$((failures + 1)); }
@@ -23,12 +23,16 @@ warning_flags="-std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Icommon -Imini_
 # --- each exercise's parts --------------------------------------------------------------
 for name in $exercises; do
     dir=exercises/$name
-    FILE=
+    FILE=''
+    # shellcheck disable=SC1090,SC1091  # each exercise's own
     . "$dir/check.sh"
     failures_before=$failures
     [ -s "$dir/README.md" ] || say_fail "$name: no README.md"
     [ -s "$dir/hint.txt" ] || say_fail "$name: no hint.txt"
-    [ -n "$FILE" ] && [ -f "$dir/solution/$FILE" ] || { say_fail "$name: no solution/$FILE"; continue; }
+    if [ -z "$FILE" ] || [ ! -f "$dir/solution/$FILE" ]; then
+        say_fail "$name: no solution/$FILE"
+        continue
+    fi
     mkdir -p "$scratch/$name"
     if ! awk -f exercises/lib/cut.awk "$dir/solution/$FILE" >"$scratch/$name/$FILE"; then
         say_fail "$name: the blanks of solution/$FILE are badly marked"
