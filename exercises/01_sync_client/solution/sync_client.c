@@ -12,7 +12,7 @@
  *
  * Each call blocks: curl_easy_perform() returns only when the reply is in, so the
  * program's time is the sum of the server's delays. That is the lesson's "before".
- * Fill in the four blanks marked TODO(student), top to bottom.
+ * Fill in the five blanks marked TODO(student), top to bottom.
  */
 #include <cjson/cJSON.h>
 #include <curl/curl.h>

@@ -14,7 +14,7 @@
  * loop; the part after it (a "continuation") is a function of its own, called when
  * the awaited work is done. What is given: my_async_function (hello, a timer for
  * its sleep, then "Done ..." and its result), await_task, create_task and
- * main_returns_results. What is yours: the four scenarios' mains (eight blanks
+ * main_returns_results. What is yours: the four scenarios' mains (seven blanks
  * marked TODO(student)). The kit's version: mini_loop/mini_tasks.c.
  */
 #include <stdio.h>
