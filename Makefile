@@ -9,6 +9,8 @@
 #   make run-server   the classroom server on port 8080, its dashboard at http://127.0.0.1:8080/
 #   make run-sync N=10 / make run-async N=10   the clients against it
 #   make deps         install the Debian packages the kit needs
+#   make exercises    the exercises, checked in order (see exercises/exercises.mk)
+#   make help         every target, one line each
 #
 # `make SAN=1` builds the same programs with AddressSanitizer and UBSan into
 # bin/san/ (objects in build/san/): `make test` runs the suite against both.
@@ -150,14 +152,20 @@ pictures: check-deps
 	@$(MAKE) -s --no-print-directory all
 	@scripts/pictures.sh $(DELAY)
 
-run-server: all
+run-server: check-deps
+	@$(MAKE) --no-print-directory -s all
 	$(BIN)/server --port 8080
 
-run-sync: all
+run-sync: check-deps
+	@$(MAKE) --no-print-directory -s all
 	$(BIN)/client_sync --number $(N)
 
-run-async: all
+run-async: check-deps
+	@$(MAKE) --no-print-directory -s all
 	$(BIN)/client_async --number $(N)
 
 clean:
 	rm -rf bin build
+
+# The exercises: make exercises, make exercise N=3, make watch, ... (and make help).
+include exercises/exercises.mk
