@@ -25,10 +25,10 @@ check_exercise() {
     refused=$(stats_field rate_limited)
     [ "$refused" = 0 ] ||
         wrong "paced: the server refused nothing (its /stats rate_limited)" 0 "$refused" || return 1
-    compute=$(stats_field compute)
+    compute=$(stats_requests compute)
     queue_polls=$(say "$summary" | sed 's/.*polls asked: queue \([0-9]*\),.*/\1/')
     task_polls=$(say "$summary" | sed 's/.*, task \([0-9]*\);.*/\1/')
-    tasks=$(stats_field tasks)
+    tasks=$(stats_requests tasks)
     # Unmerged, every poll is a request of its own: as many requests as polls. Merged, how
     # many polls wait together depends on timing (tasks: about 1 in 2 to 1 in 3 requests).
     # Compute requests: the JOBS submissions plus the queue polls.
