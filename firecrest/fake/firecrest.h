@@ -162,6 +162,9 @@ void firecrest_stop(struct firecrest *firecrest);
 
 /* Add the FirecREST counters to a /stats reply. */
 void firecrest_add_stats(cJSON *stats, void *firecrest);
+/* Zero them (POST /stats/reset). The rate-limit windows are kept: a reset is no way
+ * around the limit. */
+void firecrest_reset_stats(void *firecrest);
 
 /* --- what the handlers of every microservice share ------------------------- */
 
