@@ -146,7 +146,8 @@ enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bo
         snprintf(options->token_url, sizeof options->token_url, "%s/auth/token", options->url);
     /* Both URLs, from the command line or the environment, are HTTP: libcurl would also
      * read file:// or talk ftp://, and send the client secret there. */
-    const char *const urls[][2] = {{"--url", options->url}, {"--token-url", options->token_url}};
+    const char *const urls[][2] = {{"--url (or $FIRECREST_URL)", options->url},
+                                   {"--token-url (or $AUTH_TOKEN_URL)", options->token_url}};
     for (size_t i = 0; i < 2; i++) {
         if (!is_http_url(urls[i][1])) {
             snprintf(error, error_size, "%s '%.300s' is not an http:// or https:// URL", urls[i][0], urls[i][1]);
@@ -177,13 +178,16 @@ void firecrest_options_help(FILE *out, const char *program, bool async)
             "  --system NAME         the system to run on (default cluster)\n"
             "  --jobs N              how many jobs (default 5)\n"
             "  --script FILE         the batch script (default: one that echoes the job's index)\n"
-            "  --poll-ms MS          pause between two polls of one job (default 1000)\n"
+            "  --poll-ms MS          %s\n"
             "  --json                print one JSON summary on stdout\n"
             "  --timeout-ms MS       give up on a request after MS (default 30000)\n"
             "  --deadline SECONDS    give up on the whole run after SECONDS (default 600)\n"
             "  --max-retries N       429 answers in a row before a call gives up (default 10);\n"
             "                        a Retry-After over %d s is not waited for\n",
             program, async ? "All jobs at once, one thread, on libuv." : "One job after the other.",
+            async ? "the first pause between polls (default 1000), doubled until a job\n"
+                    "                        is seen ended; then they are planned from its run time"
+                  : "pause between two polls of a job (default 1000)",
             MAX_RETRY_AFTER_S);
     if (async)
         fprintf(out,

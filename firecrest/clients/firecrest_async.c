@@ -106,6 +106,7 @@ struct request {
 struct poll_plan {
     uv_timer_t timer;
     double pause_s;              /* before the first job is seen ended: the pause, doubling */
+    double late_pause_s;         /* when jobs run longer than planned: the pause, doubling */
     double run_time_s;           /* learned: submission to end, at most; 0 = not yet known */
     long submitted;              /* submissions sent so far */
     double last_submitted_at;    /* monotonic */
@@ -187,6 +188,12 @@ static double clock_seconds(void)
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
+/* The first slot at or after `time`: slot n is at (n + 1/2) x spacing on the clock. */
+static double slot_from(double time, double spacing_s)
+{
+    return (ceil(time / spacing_s - 0.5) + 0.5) * spacing_s;
+}
+
 /*
  * The lane's first slot at or after `now`. Slot n is at (n + 1/2) x spacing on the
  * clock: with a spacing of 0.1 s, at .05, .15, ... .95 of every second, each in the
@@ -200,7 +207,7 @@ static double next_slot(const struct lane *lane, double now)
     double earliest = fmax(now, lane->not_before);
     if (lane->spacing_s <= 0)
         return earliest;
-    return (ceil(earliest / lane->spacing_s - 0.5) + 0.5) * lane->spacing_s;
+    return slot_from(earliest, lane->spacing_s);
 }
 
 static void lane_append(struct lane *lane, struct waiting *entry)
@@ -450,7 +457,9 @@ static void lane_kick(struct lane *lane)
         return;
     }
     /* The timer fires a little after the slot (libuv's steps are 1 ms, and the loop may
-     * be busy): a slot up to a quarter of the spacing ago is still this one. */
+     * be busy): a slot up to a quarter of the spacing ago is still this one. Later than
+     * that, the slot is lost: a request sent late in its tenth, or several at once (each
+     * on a connection of its own, some new), could reach the server in the next second. */
     double now = clock_seconds(), slot = next_slot(lane, now - lane->spacing_s / 4);
     if (slot <= now + 0.001) {
         dispatch(program, lane, next);
@@ -459,7 +468,7 @@ static void lane_kick(struct lane *lane)
             return;
         slot = next_slot(lane, now);
     }
-    uv_timer_start(&lane->timer, on_uv_lane_slot, (uint64_t)ceil((slot - now) * 1000), 0);
+    uv_timer_start(&lane->timer, on_uv_lane_slot, (uint64_t)fmax(0, ceil((slot - now) * 1000)), 0);
 }
 
 /* --- the token -------------------------------------------------------------------- */
@@ -510,16 +519,24 @@ static void token_arrived(struct program *program, long status, const char *body
 
 /*
  * A round of queue polls goes out when its timer fires: every job in the queue is
- * polled, merged into one request (two past MAX_MERGED jobs). When? At first nothing
- * is known, so the rounds wait --poll-ms, then twice that, and so on. Once jobs are
- * seen ended, their run time (from submission to seen ended, at most) tells when
- * the last job will end: each round then goes halfway there, and the last one when
- * it is due. With 100 jobs of 2.2 s (make bench): rounds at about 1, 3 (learnt),
- * 8, 10, 11.5, 12.2 and 12.8 s. Halving keeps each round's catch (10 jobs end per
- * second, one per submission) small enough that the utilities lane reads their
- * outputs before the next round: the last round finds only a few, so the run ends
- * just after the last job does. A round closer than MIN_ROUND_GAP_S to the end
- * would catch nothing the last one does not: then the last one is next.
+ * polled, merged into one request (two past MAX_MERGED jobs). Each round takes a
+ * compute slot from the submissions, so there are few, and they are planned:
+ *   - At first nothing is known: the rounds wait --poll-ms, then twice that, and
+ *     so on, until a round sees jobs ended.
+ *   - A job seen ended tells how long jobs take (from its submission to the poll
+ *     that saw it ended, at most; the shortest seen counts), hence when the last
+ *     job will end. Each round then goes halfway to that time, and the last one
+ *     when it is due. Halving keeps each round's catch small enough that the
+ *     utilities lane has read those outputs by the next round; the last round
+ *     finds only a few jobs, so the run ends just after the last job does.
+ *   - A round closer than MIN_ROUND_GAP_MS to the end would catch almost nothing
+ *     the last one does not: then the last one is next.
+ *   - When jobs run longer than learnt (or the last one was submitted late), the
+ *     plan is behind: the next round after MIN_ROUND_GAP_MS, then twice that, and
+ *     so on up to --poll-ms (or 2 x MIN_ROUND_GAP_MS, if that is longer: polls
+ *     leave the submissions four slots in five). A slight miss costs 0.25 s, a
+ *     long job is polled every --poll-ms.
+ * firecrest/README.md shows the rounds of one run, with their times.
  */
 enum { MIN_ROUND_GAP_MS = 250 };
 
@@ -549,8 +566,8 @@ static void plan_next_round(struct program *program)
         plan->pause_s *= 2;
     } else {
         long unsubmitted = program->options.jobs - plan->submitted;
-        double last_submission = unsubmitted > 0 ? now + (double)unsubmitted * program->lanes[API_COMPUTE].spacing_s
-                                                 : plan->last_submitted_at;
+        double last_submission = unsubmitted == 0 ? plan->last_submitted_at
+                                 : now + (double)unsubmitted * program->lanes[API_COMPUTE].spacing_s;
         double to_last_end = last_submission + plan->run_time_s - now;
         wait_s = to_last_end / 2 >= MIN_ROUND_GAP_MS / 1000.0 ? to_last_end / 2 : to_last_end;
         double oldest_end = INFINITY;   /* no round before the oldest job can have ended */
@@ -558,8 +575,10 @@ static void plan_next_round(struct program *program)
             if (program->jobs[i].in_queue)
                 oldest_end = fmin(oldest_end, program->jobs[i].submitted_at + plan->run_time_s);
         wait_s = fmax(wait_s, oldest_end - now);
-        if (wait_s <= 0)            /* a job runs longer than learnt: back to the pause */
-            wait_s = (double)program->options.poll_ms / 1000;
+        if (wait_s <= 0) {          /* the plan is behind */
+            double longest_s = fmax((double)program->options.poll_ms, 2.0 * MIN_ROUND_GAP_MS) / 1000;
+            wait_s = plan->late_pause_s = fmin(fmax(2 * plan->late_pause_s, MIN_ROUND_GAP_MS / 1000.0), longest_s);
+        }
     }
     uv_timer_start(&plan->timer, on_uv_round, (uint64_t)ceil(wait_s * 1000), 0);
 }
