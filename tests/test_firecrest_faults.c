@@ -26,15 +26,23 @@ static const char *reply(char *buffer, size_t size, const char *status, const ch
 static char token_reply[512], short_token_reply[512], too_many[512], wait_for_years[512];
 static char submitted[512], stuck_task[512];
 
+#define REPLY_INTO(buffer, status, headers, json) reply(buffer, sizeof buffer, status, headers, json)
+
 static void make_replies(void)
 {
-    reply(token_reply, sizeof token_reply, "200 OK", "", "{\"access_token\": \"t\", \"expires_in\": 300}");
-    reply(short_token_reply, sizeof short_token_reply, "200 OK", "", "{\"access_token\": \"t\", \"expires_in\": 2}");
-    reply(too_many, sizeof too_many, "429 Too Many Requests", "Retry-After: 1\r\n", "{\"description\": \"slow down\"}");
-    reply(wait_for_years, sizeof wait_for_years, "429 Too Many Requests", "Retry-After: 999999999\r\n",
-          "{\"description\": \"slow down\"}");
-    reply(submitted, sizeof submitted, "201 Created", "", "{\"success\": \"Task created\", \"task_id\": \"t1\"}");
-    reply(stuck_task, sizeof stuck_task, "200 OK", "", "{\"tasks\": {\"t1\": {\"status\": \"100\", \"data\": \"queued\"}}}");
+    REPLY_INTO(token_reply, "200 OK", "", "{\"access_token\": \"t\", \"expires_in\": 300}");
+    REPLY_INTO(short_token_reply, "200 OK", "", "{\"access_token\": \"t\", \"expires_in\": 2}");
+    REPLY_INTO(too_many, "429 Too Many Requests", "Retry-After: 1\r\n", "{\"description\": \"slow down\"}");
+    REPLY_INTO(wait_for_years, "429 Too Many Requests", "Retry-After: 999999999\r\n", "{\"description\": \"no\"}");
+    REPLY_INTO(submitted, "201 Created", "", "{\"success\": \"Task created\", \"task_id\": \"t1\"}");
+    REPLY_INTO(stuck_task, "200 OK", "", "{\"tasks\": {\"t1\": {\"status\": \"100\", \"data\": \"queued\"}}}");
+}
+
+/* The run ended by itself (not killed), with exit 1 and `words` on stderr. */
+static void assert_ended_saying(const struct process_result *result, const char *client, const char *words)
+{
+    cr_assert_eq(result->exit_code, 1, "%s: exit %d, stderr: %s", client, result->exit_code, result->err);
+    cr_assert(strstr(result->err, words) != NULL, "%s: no '%s' in: %s", client, words, result->err);
 }
 
 /* Run `client` for one job against the peer, with `extra` options. */
@@ -61,9 +69,7 @@ Test(firecrest_faults, a_429_for_ever_is_retried_max_retries_times)
         struct process_result result;
         run_against(&result, clients[c], &peer, (const char *const[]){"--max-retries", "2", NULL});
         bad_peer_stop(&peer);
-        cr_assert_eq(result.exit_code, 1, "%s: exit %d, stderr: %s", clients[c], result.exit_code, result.err);
-        cr_assert(strstr(result.err, "429") != NULL && strstr(result.err, "3 times") != NULL, "%s: %s", clients[c],
-                  result.err);
+        assert_ended_saying(&result, clients[c], "answered 429 (too many requests) 3 times in a row");
         cr_assert_eq(routes[1].hits, 3, "%s: one call and 2 retries, not %d", clients[c], routes[1].hits);
         process_result_free(&result);
     }
@@ -79,8 +85,7 @@ Test(firecrest_faults, a_retry_after_of_years_is_not_waited_for)
         struct process_result result;
         run_against(&result, clients[c], &peer, (const char *const[]){NULL});
         bad_peer_stop(&peer);
-        cr_assert_eq(result.exit_code, 1, "%s: exit %d, stderr: %s", clients[c], result.exit_code, result.err);
-        cr_assert(strstr(result.err, "999999999 s (Retry-After)") != NULL, "%s: %s", clients[c], result.err);
+        assert_ended_saying(&result, clients[c], "asks to wait 999999999 s (Retry-After)");
         cr_assert_eq(routes[1].hits, 1);
         process_result_free(&result);
     }
@@ -90,15 +95,15 @@ Test(firecrest_faults, a_task_stuck_at_100_ends_at_the_deadline)
 {
     make_replies();
     for (size_t c = 0; c < 2; c++) {
-        struct peer_route routes[] = {{"/auth/token", token_reply, 0}, {"/compute", submitted, 0}, {"/tasks", stuck_task, 0}};
+        struct peer_route routes[] = {{"/auth/token", token_reply, 0}, {"/compute", submitted, 0},
+                                      {"/tasks", stuck_task, 0}};
         struct bad_peer peer;
         bad_peer_start_routed(&peer, routes, 3);
         struct process_result result;
         run_against(&result, clients[c], &peer, (const char *const[]){"--deadline", "2", NULL});
         bad_peer_stop(&peer);
-        cr_assert_eq(result.exit_code, 1, "%s: exit %d, stderr: %s", clients[c], result.exit_code, result.err);
-        cr_assert(strstr(result.err, "--deadline of 2 s passed") != NULL, "%s: %s", clients[c], result.err);
-        cr_assert(strstr(result.err, "t1 still at status 100") != NULL, "%s: %s", clients[c], result.err);
+        assert_ended_saying(&result, clients[c], "--deadline of 2 s passed");
+        assert_ended_saying(&result, clients[c], "t1 still at status 100");
         cr_assert_geq(routes[2].hits, 2, "%s: the task was polled", clients[c]);
         process_result_free(&result);
     }
@@ -117,8 +122,7 @@ Test(firecrest_faults, a_short_token_lifetime_is_no_token_storm)
         struct process_result result;
         run_against(&result, clients[c], &peer, (const char *const[]){"--deadline", "3", NULL});
         bad_peer_stop(&peer);
-        cr_assert_eq(result.exit_code, 1, "%s: exit %d, stderr: %s", clients[c], result.exit_code, result.err);
-        cr_assert(strstr(result.err, "--deadline of 3 s passed") != NULL, "%s: %s", clients[c], result.err);
+        assert_ended_saying(&result, clients[c], "--deadline of 3 s passed");
         cr_assert_geq(routes[0].hits, 2, "%s: a 2 s token is renewed in a 3 s run", clients[c]);
         cr_assert_leq(routes[0].hits, 5, "%s: %d tokens in 3 s", clients[c], routes[0].hits);
         cr_assert_geq(routes[2].hits, 5, "%s: the run went on between the tokens", clients[c]);
@@ -136,8 +140,7 @@ Test(firecrest_faults, a_call_never_answered_times_out)
         struct process_result result;
         run_against(&result, clients[c], &peer, (const char *const[]){"--timeout-ms", "300", NULL});
         bad_peer_stop(&peer);
-        cr_assert_eq(result.exit_code, 1, "%s: exit %d, stderr: %s", clients[c], result.exit_code, result.err);
-        cr_assert(strstr(result.err, "no answer within 300 ms") != NULL, "%s: %s", clients[c], result.err);
+        assert_ended_saying(&result, clients[c], "no answer within 300 ms");
         process_result_free(&result);
     }
 }
@@ -149,8 +152,9 @@ Test(firecrest_faults, a_token_url_that_is_not_http_is_refused)
     for (size_t c = 0; c < 2; c++) {
         for (size_t u = 0; u < 2; u++) {
             struct process_result result;
-            run_program(&result, clients[c], (const char *const[]){"--token-url", urls[u], "--jobs", "1", NULL}, 10);
-            cr_assert_eq(result.exit_code, 2, "%s --token-url %s: exit %d", clients[c], urls[u], result.exit_code);
+            run_program(&result, clients[c], (const char *const[]){"--token-url", urls[u], NULL}, 10);
+            cr_assert_eq(result.exit_code, 2, "%s --token-url %s: exit %d", clients[c], urls[u],
+                         result.exit_code);
             cr_assert(strstr(result.err, "not an http:// or https:// URL") != NULL, "%s", result.err);
             process_result_free(&result);
         }

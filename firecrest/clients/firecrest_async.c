@@ -500,9 +500,9 @@ static void token_arrived(struct program *program, long status, const char *body
         snprintf(error, sizeof error, "%.150s: %.90s", program->options.token_url, transport_error);
     else if (status != 200)
         snprintf(error, sizeof error, "the token endpoint refused the credentials (HTTP %ld)", status);
-    else if (firecrest_read_token(body, program->token, sizeof program->token, &expires_in_s, error, sizeof error) &&
-             expires_in_s <= 0)
-        snprintf(error, sizeof error, "the token endpoint's token expires at once (expires_in %ld)", expires_in_s);
+    else if (firecrest_read_token(body, program->token, sizeof program->token, &expires_in_s, error,
+                                  sizeof error) && expires_in_s <= 0)
+        snprintf(error, sizeof error, "the token expires at once (expires_in %ld)", expires_in_s);
     if (error[0] != '\0') {
         fprintf(stderr, "firecrest_async: cannot get a token: %s\n", error);
         for (long i = 0; i < program->options.jobs; i++)
@@ -576,8 +576,9 @@ static void plan_next_round(struct program *program)
                 oldest_end = fmin(oldest_end, program->jobs[i].submitted_at + plan->run_time_s);
         wait_s = fmax(wait_s, oldest_end - now);
         if (wait_s <= 0) {          /* the plan is behind */
-            double longest_s = fmax((double)program->options.poll_ms, 2.0 * MIN_ROUND_GAP_MS) / 1000;
-            wait_s = plan->late_pause_s = fmin(fmax(2 * plan->late_pause_s, MIN_ROUND_GAP_MS / 1000.0), longest_s);
+            double shortest_s = MIN_ROUND_GAP_MS / 1000.0;
+            double longest_s = fmax((double)program->options.poll_ms / 1000, 2 * shortest_s);
+            wait_s = plan->late_pause_s = fmin(fmax(2 * plan->late_pause_s, shortest_s), longest_s);
         }
     }
     uv_timer_start(&plan->timer, on_uv_round, (uint64_t)ceil(wait_s * 1000), 0);
@@ -736,8 +737,8 @@ static void rate_limited(struct program *program, struct request *request, curl_
         snprintf(why, sizeof why, "answered 429 (too many requests) %ld times in a row", answered);
         request_failed(request, why);
     } else if (retry_after_s > MAX_RETRY_AFTER_S) {
-        snprintf(why, sizeof why, "the server asks to wait %ld s (Retry-After), more than %d s", (long)retry_after_s,
-                 MAX_RETRY_AFTER_S);
+        snprintf(why, sizeof why, "the server asks to wait %ld s (Retry-After), more than %d s",
+                 (long)retry_after_s, MAX_RETRY_AFTER_S);
         request_failed(request, why);
     } else {
         request->lane->not_before = clock_seconds() + (retry_after_s > 0 ? (double)retry_after_s : 1.0);
