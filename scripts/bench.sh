@@ -99,6 +99,9 @@ note_if_busy
 stop_server
 
 # Part 3: the FirecREST workflow, server rate limits at their defaults.
+# PYFIRECREST_DIR=/path/to/an/export/of/pyfirecrest (tag v3.6.0, its Python deps
+# installed) adds a row for its v1 AsyncFirecrest on the same server; the kit never
+# downloads it.
 jobs=${BENCH_FIRECREST_JOBS:-100}
 job_ms=2000
 start_server --job-ms "$job_ms"
@@ -107,18 +110,71 @@ echo "== Part 3: FirecREST workflow, jobs of $((job_ms / 1000)) s, the server's 
 # The bound: every job needs a submission (compute: 10 per second at most) and
 # then runs job_ms plus 200 ms in the queue; its output is read after that.
 bound=$(awk -v n="$jobs" -v ms="$job_ms" 'BEGIN { printf "%.1f", n / 10 + (ms + 200) / 1000 }')
-printf '%-34s %6s %9s %9s %9s %9s %6s %9s\n' "client" "jobs" "seconds" "compute" "tasks" "utilities" "429s" "vs bound"
-firecrest_row() {
-    label=$1
-    shift
-    "$@" --url "$BASE_URL" --json 2>/dev/null | sed 's/[{}",:]/ /g' | awk -v label="$label" -v jobs="$jobs" -v bound="$bound" '{
+printf '%-44s %5s %8s %8s %6s %9s %5s %8s\n' "client" "jobs" "seconds" "compute" "tasks" "utilities" "429s" "vs bound"
+# stats_row LABEL JOBS SECONDS [-]: one row, the request counts from the server's /stats,
+# and the ratio to the bound for that many jobs (not for "-": the one-at-a-time client).
+stats_row() {
+    curl -s "$BASE_URL/stats" | sed 's/.*"firecrest"://; s/[{}",:]/ /g' | awk -v label="$1" -v jobs="$2" \
+        -v s="$3" -v ms="$job_ms" -v no_bound="${4:-}" '{
         for (i = 1; i < NF; i++) v[$i] = $(i + 1)
-        versus = v["jobs"] == jobs ? sprintf("%.2fx", v["seconds"] / bound) : "-"
-        printf "%-34s %6d %9.2f %9d %9d %9d %6d %9s\n", label, v["jobs"], v["seconds"], v["compute"], v["tasks"], v["utilities"], v["rate_limited"], versus
+        bound = jobs / 10 + (ms + 200) / 1000
+        versus = no_bound == "" && s > 0 ? sprintf("%.2fx", s / bound) : "-"
+        printf "%-44s %5d %8.2f %8d %6d %9d %5d %8s\n", label, jobs, s, v["compute"], v["tasks"], v["utilities"], v["rate_limited"], versus
     }'
 }
-firecrest_row "firecrest_sync (one job at a time)" bin/firecrest_sync --jobs 5
-firecrest_row "firecrest_async" bin/firecrest_async --jobs "$jobs"
-firecrest_row "firecrest_async --no-merge" bin/firecrest_async --jobs "$jobs" --no-merge
-awk -v n="$jobs" -v ms="$job_ms" -v bound="$bound" 'BEGIN { printf "(bound for %d jobs: %d submissions at 10/s + %.1f s of queue and run = %s s)\n", n, n, (ms + 200) / 1000, bound }'
+# firecrest_row LABEL JOBS COMMAND...: a kit client's run, counted afresh.
+firecrest_row() {
+    label=$1 row_jobs=$2
+    shift 2
+    curl -s -X POST "$BASE_URL/stats/reset" >/dev/null
+    seconds=$("$@" --jobs "$row_jobs" --url "$BASE_URL" --json 2>/dev/null | json_field seconds)
+    case $1 in *firecrest_sync) no_bound=- ;; *) no_bound= ;; esac
+    stats_row "$label" "$row_jobs" "${seconds:-0}" $no_bound
+}
+pyfirecrest_row() {
+    label=$1 spacing=$2
+    workflow=$(mktemp "${TMPDIR:-/tmp}/evloop-pyfirecrest.XXXXXX")
+    cat >"$workflow" <<'PYTHON'
+# The asyncio tutorial's workflow (submit, poll_active until no longer active, view
+# the output) for N jobs at once, merged GETs, the same spacing as the kit's client.
+import asyncio, json, os, sys, tempfile, time
+import firecrest
+url, jobs, spacing, poll_s = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+script = tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False)
+script.write("#!/bin/bash\necho hello\n")
+script.close()
+async def workflow(client, i):
+    job = await client.submit("cluster", script_local_path=script.name)
+    while len(await client.poll_active("cluster", [job["jobid"]])) > 0:
+        await asyncio.sleep(poll_s)
+    await client.view("cluster", job["job_file_out"])
+async def main():
+    auth = firecrest.ClientCredentialsAuth("kit-client", "kit-secret", url + "/auth/token")
+    client = firecrest.v1.AsyncFirecrest(url, authorization=auth)
+    client.time_between_calls = {"compute": spacing, "reservations": spacing, "status": spacing / 2,
+                                 "storage": spacing, "tasks": spacing, "utilities": spacing / 2}
+    client.merge_get_requests = True
+    started = time.monotonic()
+    await asyncio.gather(*[workflow(client, i) for i in range(jobs)])
+    print(json.dumps({"seconds": round(time.monotonic() - started, 3)}))
+asyncio.run(main())
+os.unlink(script.name)
+PYTHON
+    curl -s -X POST "$BASE_URL/stats/reset" >/dev/null
+    seconds=$(env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY PYTHONPATH="$PYFIRECREST_DIR" \
+              "${PYFIRECREST_PYTHON:-python3}" "$workflow" "$BASE_URL" "$jobs" "$spacing" 1 2>/dev/null | json_field seconds)
+    rm -f "$workflow"
+    stats_row "$label" "$jobs" "${seconds:-0}"
+}
+firecrest_row "firecrest_sync (one job at a time)" 5 bin/firecrest_sync
+firecrest_row "firecrest_async" "$jobs" bin/firecrest_async
+firecrest_row "firecrest_async --no-merge" "$jobs" bin/firecrest_async --no-merge
+firecrest_row "firecrest_async, twice the jobs" $((jobs * 2)) bin/firecrest_async
+if [ -n "${PYFIRECREST_DIR:-}" ]; then
+    pyfirecrest_row "pyfirecrest AsyncFirecrest, merged, 0.11 s" 0.11
+    pyfirecrest_row "pyfirecrest AsyncFirecrest, merged, 0.1 s" 0.1
+else
+    echo "(PYFIRECREST_DIR names a local export of pyfirecrest v3.6.0: then it gets rows too)"
+fi
+awk -v n="$jobs" -v ms="$job_ms" -v bound="$bound" 'BEGIN { printf "(bound for %d jobs: %d submissions at 10/s + %.1f s of queue and run = %s s; twice the jobs: %.1f s)\n", n, n, (ms + 200) / 1000, bound, 2 * n / 10 + (ms + 200) / 1000 }'
 note_if_busy

@@ -210,7 +210,10 @@ static int on_stats_reset(struct mg_connection *conn, void *service_data)
 {
     if (strcmp(mg_get_request_info(conn)->request_method, "POST") != 0)
         return method_not_allowed(conn, "POST");
-    stats_reset(&((struct say_hi_service *)service_data)->stats);
+    struct say_hi_service *service = service_data;
+    stats_reset(&service->stats);
+    if (service->reset_more_stats != NULL)
+        service->reset_more_stats(service->more_stats_data);
     return reply_with_stats(conn, service_data);
 }
 

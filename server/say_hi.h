@@ -36,6 +36,7 @@ struct say_hi_service {
 
     /* Anything else the server counts (the FirecREST fake) adds itself to /stats here. */
     void (*add_more_stats)(cJSON *stats, void *data);
+    void (*reset_more_stats)(void *data);   /* and POST /stats/reset starts them afresh */
     void *more_stats_data;
 
     char stats_url[64];     /* where /stats has threads of its own, or "" */

@@ -394,6 +394,7 @@ int main(int argc, char **argv)
         return 1;
     }
     say_hi.add_more_stats = firecrest_add_stats;
+    say_hi.reset_more_stats = firecrest_reset_stats;
     say_hi.more_stats_data = firecrest;
     say_hi_register(context, &say_hi);
     dashboard_register(context);

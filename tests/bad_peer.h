@@ -18,17 +18,33 @@ enum peer_manner {
     SEND_THEN_HOLD,  /* send `reply`, keep the connection open until the client closes */
 };
 
+/* For a peer that answers by path: the first route whose prefix starts the
+ * request's path gives the reply (NULL: none, the connection is held until the
+ * client closes it). `hits` counts the requests it got. */
+struct peer_route {
+    const char *path_prefix;
+    const char *reply;
+    int hits;
+};
+
 struct bad_peer {
     int listener;
     int port; /* where it listens, on 127.0.0.1 */
     enum peer_manner manner;
     const char *reply;
     size_t reply_length;
+    struct peer_route *routes; /* or NULL: every request gets `reply` */
+    int route_count;
     pthread_t thread;
 };
 
 /* Listen on a free port and serve, one connection at a time, on a thread. */
 void bad_peer_start(struct bad_peer *peer, enum peer_manner manner, const char *reply, size_t reply_length);
+
+/* A peer that reads each whole request (headers and Content-Length body), answers it
+ * from `routes` (a path no route has: 404) and closes: a fake API that misbehaves on
+ * chosen endpoints only. */
+void bad_peer_start_routed(struct bad_peer *peer, struct peer_route *routes, int route_count);
 
 /* Stop listening and join the thread. */
 void bad_peer_stop(struct bad_peer *peer);

@@ -86,13 +86,45 @@ Test(firecrest_api, options_defaults_environment_and_refusals)
     cr_assert_eq(options.jobs, 5);
     cr_assert_str_eq(options.system, "cluster");
     unsetenv("FIRECREST_URL");
-    cr_assert_eq(parse(true, &options, (const char *const[]){"--rate", "compute=1.5", "--no-merge", "--jobs", "50", NULL}),
+    cr_assert_eq(parse(true, &options, (const char *const[]){"--spacing", "compute=1.5", "--no-merge", "--jobs", "50", NULL}),
                  PARSE_RUN);
-    cr_assert_float_eq(options.rate_seconds[API_COMPUTE], 1.5, 1e-9);
+    cr_assert_float_eq(options.spacing_s[API_COMPUTE], 1.5, 1e-9);
     cr_assert(!options.merge);
     cr_assert_eq(options.jobs, 50);
-    cr_assert_eq(parse(false, &options, (const char *const[]){"--rate", "compute=1", NULL}), PARSE_BAD_USAGE);
-    cr_assert_eq(parse(true, &options, (const char *const[]){"--rate", "cooking=1", NULL}), PARSE_BAD_USAGE);
+    cr_assert_eq(parse(true, &options, (const char *const[]){"--rate", "tasks=0.5", NULL}), PARSE_RUN, "the old name");
+    cr_assert_float_eq(options.spacing_s[API_TASKS], 0.5, 1e-9);
+    cr_assert_eq(parse(false, &options, (const char *const[]){"--spacing", "compute=1", NULL}), PARSE_BAD_USAGE);
+    cr_assert_eq(parse(true, &options, (const char *const[]){"--spacing", "cooking=1", NULL}), PARSE_BAD_USAGE);
     cr_assert_eq(parse(true, &options, (const char *const[]){"--jobs", "0", NULL}), PARSE_BAD_USAGE);
     cr_assert_eq(parse(true, &options, (const char *const[]){"--url", "ftp://x", NULL}), PARSE_BAD_USAGE);
+}
+
+/* The token endpoint gets the client secret: only ever over HTTP, wherever its URL comes from. */
+Test(firecrest_api, only_http_urls_are_accepted)
+{
+    struct firecrest_options options;
+    unsetenv("FIRECREST_URL");
+    const char *const refused[] = {"file:///etc/passwd", "ftp://127.0.0.1/token", "gopher://x", "http://", "", "/auth"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        setenv("AUTH_TOKEN_URL", "http://127.0.0.1:1/auth/token", 1);
+        cr_assert_eq(parse(false, &options, (const char *const[]){"--token-url", refused[i], NULL}), PARSE_BAD_USAGE,
+                     "--token-url %s", refused[i]);
+        setenv("AUTH_TOKEN_URL", refused[i], 1);
+        cr_assert_eq(parse(true, &options, (const char *const[]){NULL}), PARSE_BAD_USAGE, "AUTH_TOKEN_URL=%s", refused[i]);
+        cr_assert_eq(parse(true, &options, (const char *const[]){"--url", refused[i], NULL}), PARSE_BAD_USAGE);
+    }
+    setenv("FIRECREST_URL", "file:///tmp", 1);
+    unsetenv("AUTH_TOKEN_URL");
+    cr_assert_eq(parse(true, &options, (const char *const[]){NULL}), PARSE_BAD_USAGE, "FIRECREST_URL=file:///tmp");
+    unsetenv("FIRECREST_URL");
+    cr_assert_eq(parse(true, &options, (const char *const[]){"--token-url", "HTTPS://sso.example/token", NULL}), PARSE_RUN);
+}
+
+/* Renewed 10 s before expiry, but never at once: a token of 10 s or less is used 1 s. */
+Test(firecrest_api, a_short_token_is_still_used_a_while)
+{
+    cr_assert_float_eq(firecrest_token_renew_after_s(300), 290, 1e-9);
+    cr_assert_float_eq(firecrest_token_renew_after_s(11), 1, 1e-9);
+    cr_assert_float_eq(firecrest_token_renew_after_s(5), 1, 1e-9);
+    cr_assert_float_eq(firecrest_token_renew_after_s(1), 0.5, 1e-9);
 }

@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -30,8 +32,8 @@ enum api_service api_service_of(const char *path)
     return API_AUTH;
 }
 
-/* --rate SERVICE=SECONDS, as pyfirecrest's time_between_calls. */
-static bool parse_rate(struct firecrest_options *options, const char *text)
+/* --spacing SERVICE=SECONDS, as pyfirecrest's time_between_calls. */
+static bool parse_spacing(struct firecrest_options *options, const char *text)
 {
     const char *equals = strchr(text, '=');
     if (equals == NULL)
@@ -39,10 +41,16 @@ static bool parse_rate(struct firecrest_options *options, const char *text)
     for (int service = API_STATUS; service < API_SERVICE_COUNT; service++) {
         const char *name = api_service_names[service];
         if (strlen(name) == (size_t)(equals - text) && strncmp(text, name, strlen(name)) == 0) {
-            return parse_real_number(equals + 1, 0, 3600, &options->rate_seconds[service]);
+            return parse_real_number(equals + 1, 0, 3600, &options->spacing_s[service]);
         }
     }
     return false;
+}
+
+static bool is_http_url(const char *url)
+{
+    size_t scheme = strncasecmp(url, "http://", 7) == 0 ? 7 : strncasecmp(url, "https://", 8) == 0 ? 8 : 0;
+    return scheme > 0 && url[scheme] != '\0' && url[scheme] != '/';
 }
 
 static const char *from_environment(const char *name, const char *fallback)
@@ -62,16 +70,20 @@ enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bo
         .system = "cluster",
         .jobs = 5,
         .poll_ms = 1000,
+        .timeout_ms = 30000,
+        .deadline_s = 600,
+        .max_retries = 10,
         .merge = true,
-        /* Just within the kit server's default limits (status and utilities 20 per
-         * second, the others 10): a little over 1/limit, so that two starts never
-         * fall into one of the server's one-second windows more often than allowed. */
-        .rate_seconds = {[API_STATUS] = 0.055, [API_COMPUTE] = 0.11, [API_TASKS] = 0.11,
-                         [API_UTILITIES] = 0.055, [API_STORAGE] = 0.11, [API_RESERVATIONS] = 0.11},
+        /* The kit server's default limits, status and utilities 20 requests per second,
+         * the others 10. firecrest_async puts each request in the middle of its own
+         * 1/limit of a clock second, so that all fit in the server's one-second window. */
+        .spacing_s = {[API_STATUS] = 0.05, [API_COMPUTE] = 0.1, [API_TASKS] = 0.1,
+                      [API_UTILITIES] = 0.05, [API_STORAGE] = 0.1, [API_RESERVATIONS] = 0.1},
     };
     const char *token_url = getenv("AUTH_TOKEN_URL");
     enum { OPT_URL = 256, OPT_TOKEN_URL, OPT_CLIENT_ID, OPT_CLIENT_SECRET, OPT_SYSTEM, OPT_JOBS,
-           OPT_SCRIPT, OPT_POLL_MS, OPT_JSON, OPT_RATE, OPT_NO_MERGE, OPT_HELP };
+           OPT_SCRIPT, OPT_POLL_MS, OPT_JSON, OPT_TIMEOUT_MS, OPT_DEADLINE, OPT_MAX_RETRIES, OPT_SPACING,
+           OPT_NO_MERGE, OPT_HELP };
     const struct option long_options[] = {
         {"url", required_argument, NULL, OPT_URL},
         {"token-url", required_argument, NULL, OPT_TOKEN_URL},
@@ -82,7 +94,11 @@ enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bo
         {"script", required_argument, NULL, OPT_SCRIPT},
         {"poll-ms", required_argument, NULL, OPT_POLL_MS},
         {"json", no_argument, NULL, OPT_JSON},
-        {"rate", required_argument, NULL, OPT_RATE},
+        {"timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS},
+        {"deadline", required_argument, NULL, OPT_DEADLINE},
+        {"max-retries", required_argument, NULL, OPT_MAX_RETRIES},
+        {"spacing", required_argument, NULL, OPT_SPACING},
+        {"rate", required_argument, NULL, OPT_SPACING},   /* its old name, still accepted */
         {"no-merge", no_argument, NULL, OPT_NO_MERGE},
         {"help", no_argument, NULL, OPT_HELP},
         {0, 0, 0, 0},
@@ -93,8 +109,8 @@ enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bo
     while ((code = getopt_long(argc, argv, ":h", long_options, &index)) != -1) {
         bool ok = true;
         switch (code) {
-        case OPT_URL: options->url = optarg; ok = strncmp(optarg, "http://", 7) == 0 || strncmp(optarg, "https://", 8) == 0; break;
-        case OPT_TOKEN_URL: token_url = optarg; ok = *optarg != '\0'; break;
+        case OPT_URL: options->url = optarg; break;
+        case OPT_TOKEN_URL: token_url = optarg; break;
         case OPT_CLIENT_ID: options->client_id = optarg; break;
         case OPT_CLIENT_SECRET: options->client_secret = optarg; break;
         case OPT_SYSTEM: options->system = optarg; ok = *optarg != '\0' && strlen(optarg) < 64; break;
@@ -102,7 +118,10 @@ enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bo
         case OPT_SCRIPT: options->script_path = optarg; break;
         case OPT_POLL_MS: ok = parse_whole_number(optarg, 0, 600000, &options->poll_ms); break;
         case OPT_JSON: options->json = true; break;
-        case OPT_RATE: ok = async && parse_rate(options, optarg); break;
+        case OPT_TIMEOUT_MS: ok = parse_whole_number(optarg, 1, 3600 * 1000L, &options->timeout_ms); break;
+        case OPT_DEADLINE: ok = parse_real_number(optarg, 0.001, 7 * 86400, &options->deadline_s); break;
+        case OPT_MAX_RETRIES: ok = parse_whole_number(optarg, 0, 1000, &options->max_retries); break;
+        case OPT_SPACING: ok = async && parse_spacing(options, optarg); break;
         case OPT_NO_MERGE: ok = async; options->merge = false; break;
         case 'h':
         case OPT_HELP: return PARSE_SHOW_HELP;
@@ -110,7 +129,7 @@ enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bo
         default: snprintf(error, error_size, "unknown option '%s'", argv[optind - 1]); return PARSE_BAD_USAGE;
         }
         if (!ok) {
-            if (!async && (code == OPT_RATE || code == OPT_NO_MERGE))
+            if (!async && (code == OPT_SPACING || code == OPT_NO_MERGE))
                 snprintf(error, error_size, "--%s is for firecrest_async", long_options[index].name);
             else
                 snprintf(error, error_size, "bad value '%s' for --%s", optarg ? optarg : "", long_options[index].name);
@@ -125,7 +144,23 @@ enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bo
         snprintf(options->token_url, sizeof options->token_url, "%s", token_url);
     else
         snprintf(options->token_url, sizeof options->token_url, "%s/auth/token", options->url);
+    /* Both URLs, from the command line or the environment, are HTTP: libcurl would also
+     * read file:// or talk ftp://, and send the client secret there. */
+    const char *const urls[][2] = {{"--url (or $FIRECREST_URL)", options->url},
+                                   {"--token-url (or $AUTH_TOKEN_URL)", options->token_url}};
+    for (size_t i = 0; i < 2; i++) {
+        if (!is_http_url(urls[i][1])) {
+            snprintf(error, error_size, "%s '%.300s' is not an http:// or https:// URL", urls[i][0], urls[i][1]);
+            return PARSE_BAD_USAGE;
+        }
+    }
     return PARSE_RUN;
+}
+
+double firecrest_token_renew_after_s(long expires_in_s)
+{
+    double lifetime_s = (double)expires_in_s;
+    return fmax(lifetime_s - 10, fmin(1.0, lifetime_s / 2));
 }
 
 void firecrest_options_help(FILE *out, const char *program, bool async)
@@ -143,17 +178,27 @@ void firecrest_options_help(FILE *out, const char *program, bool async)
             "  --system NAME         the system to run on (default cluster)\n"
             "  --jobs N              how many jobs (default 5)\n"
             "  --script FILE         the batch script (default: one that echoes the job's index)\n"
-            "  --poll-ms MS          pause between two polls of one job (default 1000)\n"
-            "  --json                print one JSON summary on stdout\n",
-            program, async ? "All jobs at once, one thread, on libuv." : "One job after the other.");
+            "  --poll-ms MS          %s\n"
+            "  --json                print one JSON summary on stdout\n"
+            "  --timeout-ms MS       give up on a request after MS (default 30000)\n"
+            "  --deadline SECONDS    give up on the whole run after SECONDS (default 600)\n"
+            "  --max-retries N       429 answers in a row before a call gives up (default 10);\n"
+            "                        a Retry-After over %d s is not waited for\n",
+            program, async ? "All jobs at once, one thread, on libuv." : "One job after the other.",
+            async ? "the first pause between polls (default 1000), doubled until a job\n"
+                    "                        is seen ended; then they are planned from its run time"
+                  : "pause between two polls of a job (default 1000)",
+            MAX_RETRY_AFTER_S);
     if (async)
         fprintf(out,
-                "  --rate SERVICE=S      at most one request to SERVICE (compute, tasks, utilities,\n"
-                "                        status, storage, reservations) every S seconds; repeatable\n"
-                "                        (defaults: 0.11 s, status and utilities 0.055 s)\n"
+                "  --spacing SERVICE=S   at most one request to SERVICE (compute, tasks, utilities,\n"
+                "                        status, storage, reservations) every S seconds, each in\n"
+                "                        the middle of its S of the clock; repeatable (defaults:\n"
+                "                        0.1 s, status and utilities 0.05 s: the server's limits)\n"
                 "  --no-merge            do not merge the jobs' identical polls into one request\n");
     fprintf(out, "  --help                show this help\n\n"
-                 "Exit status: 0 every job completed and its output was read, 1 otherwise, 2 bad usage.\n");
+                 "Exit status: 0 every job completed and its output was read, 1 otherwise (a job\n"
+                 "failed, a call gave up, the deadline passed), 2 bad usage.\n");
 }
 
 char *firecrest_job_script(const struct firecrest_options *options, long index, char *error, size_t error_size)
@@ -280,11 +325,11 @@ int firecrest_tally_finish(const struct firecrest_tally *tally, bool json)
         long total = 0;
         for (int service = 0; service < API_SERVICE_COUNT; service++)
             total += tally->requests[service];
-        printf("%s: %ld jobs, %ld completed, %ld failed, in %.2f s; %ld requests "
+        printf("%s: %ld job%s, %ld completed, %ld failed, in %.2f s; %ld request%s "
                "(compute %ld, tasks %ld, utilities %ld), %ld answered 429\n",
-               tally->client, tally->jobs, tally->completed, tally->failed, seconds, total,
-               tally->requests[API_COMPUTE], tally->requests[API_TASKS], tally->requests[API_UTILITIES],
-               tally->rate_limited);
+               tally->client, tally->jobs, tally->jobs == 1 ? "" : "s", tally->completed, tally->failed,
+               seconds, total, total == 1 ? "" : "s", tally->requests[API_COMPUTE], tally->requests[API_TASKS],
+               tally->requests[API_UTILITIES], tally->rate_limited);
     }
     fflush(stdout);
     return tally->completed == tally->jobs ? 0 : 1;

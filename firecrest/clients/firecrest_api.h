@@ -34,9 +34,21 @@ struct firecrest_options {
     const char *script_path;    /* --script FILE, or NULL for the built-in one */
     long poll_ms;               /* --poll-ms: pause between one job's polls */
     bool json;
-    double rate_seconds[API_SERVICE_COUNT]; /* async --rate SERVICE=SECONDS */
+    long timeout_ms;            /* --timeout-ms: the longest one request may take */
+    double deadline_s;          /* --deadline: the longest the whole run may take */
+    long max_retries;           /* --max-retries: 429s in a row before a call gives up */
+    double spacing_s[API_SERVICE_COUNT]; /* async --spacing SERVICE=SECONDS */
     bool merge;                 /* async: merge identical polls (off with --no-merge) */
 };
+
+/* A server asking to wait longer than this (Retry-After) is not waited for: the call
+ * fails at once. A real gateway asks for a second or two. */
+enum { MAX_RETRY_AFTER_S = 60 };
+
+/* How long a token is used before it is renewed: until 10 s before it expires, as
+ * pyfirecrest does, but at least 1 s (half its life if shorter), so that a token of
+ * 10 s or less is not renewed at once, again and again. */
+double firecrest_token_renew_after_s(long expires_in_s);
 
 enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bool async, int argc,
                                            char **argv, char *error, size_t error_size);

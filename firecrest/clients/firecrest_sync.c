@@ -10,6 +10,7 @@
  * total time is the sum of the jobs' times. firecrest_async runs them all at once.
  */
 #include <curl/curl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +27,31 @@ enum { TASK_POLL_MS = 200 };
 struct session {
     CURL *easy;
     const struct firecrest_options *options;
+    double deadline_at;         /* monotonic seconds: --deadline after the start */
     char token[2048];
     double token_expires_at;    /* monotonic seconds */
     struct firecrest_tally tally;
     FILE *log;                  /* stdout, or stderr with --json (stdout holds the JSON) */
 };
 
-static void pause_ms(long ms)
+/* Every wait of this program is bounded by the deadline: what is left of it. */
+static double seconds_left(const struct session *session)
 {
+    return session->deadline_at - monotonic_seconds();
+}
+
+/* Sleep `ms`, but not past the deadline. false (with `error`) when the deadline is
+ * reached first. */
+static bool pause_ms(const struct session *session, long ms, char *error, size_t error_size)
+{
+    double left_s = seconds_left(session);
+    if (left_s * 1000 <= (double)ms) {
+        snprintf(error, error_size, "the --deadline of %g s passed", session->options->deadline_s);
+        return false;
+    }
     struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&pause, NULL);
+    return true;
 }
 
 /* One request as it is; returns the HTTP status, 0 when none came (see `error`). */
@@ -59,7 +75,10 @@ static long perform(struct session *session, const char *method, const char *url
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, reply_body_append);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT, 60L);
+    /* --timeout-ms, or what is left before the deadline if that is shorter. */
+    double limit_ms = fmin((double)session->options->timeout_ms, seconds_left(session) * 1000);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)fmax(1, limit_ms));
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_mime *mime = NULL;
     if (script != NULL) {   /* the batch script, as a multipart file upload */
@@ -79,6 +98,12 @@ static long perform(struct session *session, const char *method, const char *url
     curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after);
     curl_mime_free(mime);
     curl_slist_free_all(headers);
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(error, error_size, "%.300s: no answer within %.0f ms (%s)", url, limit_ms,
+                 limit_ms < (double)session->options->timeout_ms ? "the --deadline" : "--timeout-ms");
+        free(body.bytes);
+        return 0;
+    }
     if (code != CURLE_OK) {
         snprintf(error, error_size, "%s: %s", url, curl_easy_strerror(code));
         free(body.bytes);
@@ -111,15 +136,14 @@ static bool fetch_token(struct session *session, char *error, size_t error_size)
         snprintf(error, error_size, "the token endpoint %.300s refused the credentials (HTTP %ld)",
                  options->token_url, status);
     free(reply);
-    /* Refresh 10 s before it expires, as pyfirecrest does. */
-    session->token_expires_at = monotonic_seconds() + (double)expires_in_s - 10;
+    session->token_expires_at = monotonic_seconds() + firecrest_token_renew_after_s(expires_in_s);
     return ok;
 }
 
 /*
  * A FirecREST call: with a fresh token, one retry with a new token after a 401,
- * and a 429 waited out (Retry-After) and retried. Returns the status; `reply` is
- * malloc'd when it is not 0.
+ * and a 429 waited out (Retry-After) and retried, --max-retries times at most.
+ * Returns the status; `reply` is malloc'd when it is not 0.
  */
 static long api_call(struct session *session, const char *method, const char *path, const char *form,
                      const char *script, char **reply, char *error, size_t error_size)
@@ -127,7 +151,7 @@ static long api_call(struct session *session, const char *method, const char *pa
     char url[1024];
     snprintf(url, sizeof url, "%s%s", session->options->url, path);
     bool retried_token = false;
-    for (;;) {
+    for (long answered_429 = 0;;) {
         if (monotonic_seconds() >= session->token_expires_at && !fetch_token(session, error, error_size))
             return 0;
         long retry_after_s = 0;
@@ -136,9 +160,22 @@ static long api_call(struct session *session, const char *method, const char *pa
         if (status == 429) {
             session->tally.rate_limited++;
             free(*reply);
-            pause_ms(retry_after_s > 0 ? retry_after_s * 1000 : 1000);
+            *reply = NULL;
+            if (++answered_429 > session->options->max_retries) {
+                snprintf(error, error_size, "%s: answered 429 (too many requests) %ld times in a row", path,
+                         answered_429);
+                return 0;
+            }
+            if (retry_after_s > MAX_RETRY_AFTER_S) {
+                snprintf(error, error_size, "%s: the server asks to wait %ld s (Retry-After), more than %d s",
+                         path, retry_after_s, MAX_RETRY_AFTER_S);
+                return 0;
+            }
+            if (!pause_ms(session, retry_after_s > 0 ? retry_after_s * 1000 : 1000, error, error_size))
+                return 0;
         } else if (status == 401 && !retried_token) {
             free(*reply);
+            *reply = NULL;
             retried_token = true;
             session->token_expires_at = 0;   /* fetch a new one, and try once more */
         } else {
@@ -174,7 +211,11 @@ static cJSON *wait_for_task(struct session *session, const char *task_id, char *
             return NULL;
         }
         cJSON_Delete(data);
-        pause_ms(TASK_POLL_MS);
+        if (!pause_ms(session, TASK_POLL_MS, error, error_size)) {
+            snprintf(error + strlen(error), error_size - strlen(error), " with task %s still at status %s",
+                     task_id, task_status);
+            return NULL;
+        }
     }
 }
 
@@ -228,8 +269,14 @@ static bool run_job(struct session *session, long index, char *error, size_t err
             break;
         }
         firecrest_log(session->log, "%ld: Job %s status: %s", index, jobid, state);
+        bool paused = pause_ms(session, session->options->poll_ms, error, error_size);
+        if (!paused)
+            snprintf(error + strlen(error), error_size - strlen(error), " with job %s still %s", jobid, state);
         cJSON_Delete(queue);
-        pause_ms(session->options->poll_ms);
+        if (!paused) {
+            cJSON_Delete(submitted);
+            return false;
+        }
     }
     snprintf(path, sizeof path, "/compute/acct?jobs=%s", jobid);
     cJSON *accounting = call_through_task(session, "GET", path, NULL, error, error_size);
@@ -280,6 +327,7 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     struct session session = {.easy = curl_easy_init(), .options = &options,
+                              .deadline_at = monotonic_seconds() + options.deadline_s,
                               .tally = {.client = "firecrest-sync", .jobs = options.jobs,
                                         .started_at = monotonic_seconds()},
                               .log = options.json ? stderr : stdout};
@@ -288,6 +336,12 @@ int main(int argc, char **argv)
         session.tally.failed = options.jobs;
     } else {
         for (long index = 0; index < options.jobs; index++) {
+            if (seconds_left(&session) <= 0) {   /* the jobs not even started fail together */
+                fprintf(stderr, "firecrest_sync: the --deadline of %g s passed: jobs %ld to %ld not run\n",
+                        options.deadline_s, index, options.jobs - 1);
+                session.tally.failed += options.jobs - index;
+                break;
+            }
             error[0] = '\0';
             if (run_job(&session, index, error, sizeof error)) {
                 session.tally.completed++;

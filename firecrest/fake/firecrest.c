@@ -580,6 +580,15 @@ void firecrest_add_stats(cJSON *stats, void *firecrest_ptr)
         cJSON_AddNumberToObject(limits, firecrest_service_names[service], (double)firecrest->config.rate_limit[service]);
 }
 
+void firecrest_reset_stats(void *firecrest_ptr)
+{
+    struct firecrest *firecrest = firecrest_ptr;
+    pthread_mutex_lock(&firecrest->lock);
+    memset(firecrest->requests, 0, sizeof firecrest->requests);
+    firecrest->rate_limited = 0;
+    pthread_mutex_unlock(&firecrest->lock);
+}
+
 /* --- /status ------------------------------------------------------------------ */
 
 /* /status replies say "out" where /utilities say "output": FirecREST's own quirk. */

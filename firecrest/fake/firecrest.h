@@ -43,5 +43,8 @@ void firecrest_stop(struct firecrest *firecrest);
 
 /* Add the FirecREST counters to a /stats reply (say_hi's add_more_stats hook). */
 void firecrest_add_stats(cJSON *stats, void *firecrest);
+/* Zero them (POST /stats/reset). The rate-limit windows are kept: a reset is no way
+ * around the limit. */
+void firecrest_reset_stats(void *firecrest);
 
 #endif
