@@ -57,7 +57,7 @@ struct program {
 /* One call: a libcurl "easy" handle and the reply it collects. */
 struct call {
     CURL *easy;
-    long index;        /* which call this is, 0..N-1 */
+    long index; /* which call this is, 0..N-1 */
     struct reply_body body;
     char error[CURL_ERROR_SIZE]; /* libcurl's own words when the call fails */
     struct call *next_idle;
@@ -120,8 +120,7 @@ static void start_calls_allowed_now(struct program *program)
 {
     const struct client_options *options = &program->options;
     while (program->calls_started < options->number && !program->server_unreachable &&
-           !program->interrupted &&
-           program->calls_in_flight < program->most_in_flight) {
+           !program->interrupted && program->calls_in_flight < program->most_in_flight) {
         if (options->rate > 0) {
             /* Call i is due i/R seconds after the run began: starts are spread
              * evenly, and a late start does not make the next one wait longer. */

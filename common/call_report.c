@@ -203,8 +203,8 @@ int tally_finish(struct run_tally *tally)
         call_trace_print_timeline(&tally->trace, stdout, terminal_width(), seconds);
     fflush(stdout);
     int exit_code = tally->interrupted ? EXIT_INTERRUPTED
-                    : failed == 0     ? EXIT_ALL_CALLS_OK
-                                      : EXIT_SOME_CALLS_FAILED;
+                    : failed == 0      ? EXIT_ALL_CALLS_OK
+                                       : EXIT_SOME_CALLS_FAILED;
     char error[512];
     if (tally->options->trace_path != NULL &&
         !call_trace_write_csv(&tally->trace, tally->options->trace_path, error, sizeof error)) {

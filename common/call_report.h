@@ -25,13 +25,13 @@ struct run_tally {
     const char *client;  /* "sync", "async", "mini": the "client" field of the summary */
     const char *program; /* "client_sync", ...: how messages on stderr start */
     const struct client_options *options;
-    double started_at;   /* monotonic_seconds() when the run began */
+    double started_at; /* monotonic_seconds() when the run began */
     /* Atomic: the progress bar reads them from its own thread. */
     atomic_long started, ok, failed;
     bool interrupted;     /* Ctrl-C: the summary covers the calls made so far */
     long failures_listed; /* failure lines printed so far (capped to keep stderr readable) */
     bool told_unreachable;
-    bool tracing;         /* --trace or --timeline: record every call */
+    bool tracing; /* --trace or --timeline: record every call */
     struct call_trace trace;
 
     /*

@@ -73,7 +73,8 @@ bool call_trace_write_csv(const struct call_trace *trace, const char *path, char
         snprintf(error, error_size, "cannot write the trace to '%s': %s", path, strerror(errno));
         return false;
     }
-    fprintf(out, "call,start_ms,end_ms,status,result%s\n", trace->with_jobs ? ",job,service,kind" : "");
+    fprintf(out, "call,start_ms,end_ms,status,result%s\n",
+            trace->with_jobs ? ",job,service,kind" : "");
     for (long i = 0; i < trace->count; i++) {
         const struct call_record *record = &trace->records[i];
         if (record->started < 0)
@@ -125,8 +126,9 @@ void call_trace_print_timeline(const struct call_trace *trace, FILE *out, int wi
     if (bar_width > 200)
         bar_width = 200;
     double seconds_per_column = last_end > 0 ? last_end / bar_width : 1;
-    fprintf(out, "timeline: %ld calls over %.3f s, one column = %.3f s ('#' ok, 'x' failed, "
-                 "'>' never ended)\n",
+    fprintf(out,
+            "timeline: %ld calls over %.3f s, one column = %.3f s ('#' ok, 'x' failed, "
+            "'>' never ended)\n",
             started, last_end, seconds_per_column);
     long shown = 0;
     double hidden_first = -1, hidden_last = 0;

@@ -18,18 +18,18 @@ struct call_record {
     double started, ended; /* seconds since the run began; ended < 0: never ended */
     long status;           /* the HTTP status, 0 when none came */
     bool ok;
-    char failure[96];      /* why it failed, in words (cut to fit) */
+    char failure[96]; /* why it failed, in words (cut to fit) */
     /* The FirecREST clients say what each request was for. */
-    long job;              /* the job's index, -1 for none (a token) */
-    const char *service;   /* "compute", "tasks", "utilities", "auth"... */
-    const char *kind;      /* "submit", "poll", "output", "token"... */
+    long job;            /* the job's index, -1 for none (a token) */
+    const char *service; /* "compute", "tasks", "utilities", "auth"... */
+    const char *kind;    /* "submit", "poll", "output", "token"... */
 };
 
 struct call_trace {
     struct call_record *records; /* records[i] is call i */
     long count, capacity;
-    double run_started;          /* monotonic_seconds() when the run began */
-    bool with_jobs;              /* write the FirecREST columns too */
+    double run_started; /* monotonic_seconds() when the run began */
+    bool with_jobs;     /* write the FirecREST columns too */
 };
 
 /* An empty trace of a run that began at `run_started` (monotonic seconds). */

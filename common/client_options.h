@@ -30,13 +30,13 @@ enum client_kind { CLIENT_SYNC, CLIENT_ASYNC, CLIENT_MINI };
 #define MAX_NUMBER 1000000
 
 struct client_options {
-    long number;      /* --number N: how many calls to make */
-    const char *url;  /* --url URL: what to call (points into argv or a literal) */
-    long timeout_ms;  /* --timeout-ms T: give up on one call after T ms; 0 = never */
-    bool json;        /* --json: one JSON object on stdout instead of prose */
-    bool verbose;     /* --verbose: one line per call with its time */
-    long concurrency; /* --concurrency C (async, mini): most calls in flight; 0 = all */
-    double rate;      /* --rate R (async): most call starts per second; 0 = no limit */
+    long number;            /* --number N: how many calls to make */
+    const char *url;        /* --url URL: what to call (points into argv or a literal) */
+    long timeout_ms;        /* --timeout-ms T: give up on one call after T ms; 0 = never */
+    bool json;              /* --json: one JSON object on stdout instead of prose */
+    bool verbose;           /* --verbose: one line per call with its time */
+    long concurrency;       /* --concurrency C (async, mini): most calls in flight; 0 = all */
+    double rate;            /* --rate R (async): most call starts per second; 0 = no limit */
     const char *trace_path; /* --trace FILE: every call's start and end, as CSV; NULL = none */
     bool timeline;          /* --timeline: draw the calls on the terminal after the summary */
 };

@@ -59,7 +59,7 @@ struct call {
     size_t bytes_sent;
     char *reply; /* what has arrived so far, NUL-terminated */
     size_t reply_length, reply_capacity;
-    uint64_t timeout_timer; /* 0 when there is none */
+    uint64_t timeout_timer;       /* 0 when there is none */
     struct call *next, *previous; /* the calls in flight, so that Ctrl-C can drop them */
 };
 
@@ -338,8 +338,8 @@ static void on_call_timeout(struct mini_loop *loop, void *call_ptr)
     struct call *call = call_ptr;
     struct program *program = call->program;
     char reason[96];
-    snprintf(reason, sizeof reason, "no reply within %ld ms (still %s)", program->options.timeout_ms,
-             state_names[call->state]);
+    snprintf(reason, sizeof reason, "no reply within %ld ms (still %s)",
+             program->options.timeout_ms, state_names[call->state]);
     call->timeout_timer = 0; /* it has fired: nothing left to cancel */
     finish_call(call, false, reason, false);
     start_calls_allowed_now(program);

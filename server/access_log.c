@@ -45,12 +45,14 @@ static void on_request_ended(const struct mg_connection *conn, int status)
      * Static buffers would be shared: these are per thread, off the small stack. */
     static _Thread_local char method[32], uri[2048], query_text[2048];
     printable_copy(request->request_method, method, sizeof method);
-    const char *path = request->local_uri_raw != NULL ? request->local_uri_raw : request->request_uri;
+    const char *path =
+        request->local_uri_raw != NULL ? request->local_uri_raw : request->request_uri;
     printable_copy(path, uri, sizeof uri);
     printable_copy(query != NULL ? query : "", query_text, sizeof query_text);
     /* One fprintf per line: stdio locks the stream, so lines from many threads
      * never interleave. */
-    fprintf(stderr, "%s %s%s%s %d %s\n", method, uri, query != NULL ? "?" : "", query_text, status, took);
+    fprintf(stderr, "%s %s%s%s %d %s\n", method, uri, query != NULL ? "?" : "", query_text, status,
+            took);
 }
 
 void access_log_enable(struct mg_callbacks *callbacks)

@@ -65,7 +65,7 @@ static int on_dashboard(struct mg_connection *conn, void *unused)
     }
     const char *path = request->local_uri; /* NULL when the URI names another host */
     const size_t prefix_length = strlen(PAGE_PREFIX);
-    const char *name = "index.html";       /* for /, /dashboard and /dashboard/ */
+    const char *name = "index.html"; /* for /, /dashboard and /dashboard/ */
     if (path == NULL)
         name = "";
     else if (strncmp(path, PAGE_PREFIX, prefix_length) == 0 && path[prefix_length] != '\0')

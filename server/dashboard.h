@@ -20,7 +20,7 @@
 
 /* One file of server/dashboard/, as compiled in. */
 struct dashboard_file {
-    const char *name;          /* "index.html" */
+    const char *name; /* "index.html" */
     const unsigned char *data;
     size_t size;
 };

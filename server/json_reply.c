@@ -13,7 +13,8 @@ void printable_copy(const char *text, char *out, size_t size)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t used = 0;
-    for (const unsigned char *byte = (const unsigned char *)text; *byte != '\0' && used + 4 <= size; byte++) {
+    for (const unsigned char *byte = (const unsigned char *)text; *byte != '\0' && used + 4 <= size;
+         byte++) {
         if (*byte >= 0x20 && *byte < 0x7f) {
             out[used++] = (char)*byte;
         } else {
@@ -32,7 +33,8 @@ void printable_copy(const char *text, char *out, size_t size)
  * by hand too, and the connection closes after it, for civetweb's bookkeeping of
  * the connection no longer matches what was sent.
  */
-static void send_headers_by_hand(struct mg_connection *conn, int status, const char *const headers[])
+static void send_headers_by_hand(struct mg_connection *conn, int status,
+                                 const char *const headers[])
 {
     mg_printf(conn, "HTTP/1.1 %d %s\r\n", status, mg_get_response_code_text(conn, status));
     for (size_t i = 0; headers[i] != NULL; i += 2)
@@ -54,8 +56,8 @@ int reply_headers(struct mg_connection *conn, int status, const char *const extr
     }
     headers[count++] = "Content-Length";
     headers[count++] = content_length;
-    for (size_t i = 0; extra_headers != NULL && extra_headers[i] != NULL && count + 2 < 2 * MAX_HEADERS;
-         i += 2) {
+    for (size_t i = 0;
+         extra_headers != NULL && extra_headers[i] != NULL && count + 2 < 2 * MAX_HEADERS; i += 2) {
         printable_copy(extra_headers[i + 1], values[count / 2], sizeof values[0]);
         headers[count++] = extra_headers[i];
         headers[count] = values[count / 2];

@@ -156,7 +156,8 @@ static int on_say_hi(struct mg_connection *conn, void *service_data)
         return method_not_allowed(conn, "GET");
     long delay_ms = service->default_delay_ms;
     if (!read_delay_override(request->query_string, &delay_ms))
-        return json_error(conn, 400, "delay_ms must be a whole number of milliseconds from 0 to 60000", NULL);
+        return json_error(conn, 400,
+                          "delay_ms must be a whole number of milliseconds from 0 to 60000", NULL);
 
     handler_check_in(service);
     stats_call_started(&service->stats);

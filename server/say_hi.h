@@ -22,8 +22,8 @@
 #define MAX_DELAY_MS 60000
 
 struct say_hi_service {
-    long default_delay_ms;  /* --delay-ms */
-    long worker_threads;    /* --threads, shown in /stats for context */
+    long default_delay_ms; /* --delay-ms */
+    long worker_threads;   /* --threads, shown in /stats for context */
     struct stats_counter stats;
 
     /* Sleeping handlers watch this eventfd: shutdown makes it readable to wake them. */
@@ -36,10 +36,10 @@ struct say_hi_service {
 
     /* Anything else the server counts (the FirecREST fake) adds itself to /stats here. */
     void (*add_more_stats)(cJSON *stats, void *data);
-    void (*reset_more_stats)(void *data);   /* and POST /stats/reset starts them afresh */
+    void (*reset_more_stats)(void *data); /* and POST /stats/reset starts them afresh */
     void *more_stats_data;
 
-    char stats_url[64];     /* where /stats has threads of its own, or "" */
+    char stats_url[64]; /* where /stats has threads of its own, or "" */
 };
 
 /* Returns false when the service cannot be set up (no eventfd). */

@@ -124,8 +124,8 @@ static int parse_options(int argc, char **argv, struct server_options *options)
         }
         if (!ok) {
             if (wanted[0] != '\0')
-                fprintf(stderr, "server: --%s wants %s, not '%s'\n", long_options[option_index].name,
-                        wanted, optarg);
+                fprintf(stderr, "server: --%s wants %s, not '%s'\n",
+                        long_options[option_index].name, wanted, optarg);
             else
                 fprintf(stderr, "server: bad value '%s' for --%s (try --help)\n", optarg,
                         long_options[option_index].name);
@@ -162,8 +162,7 @@ static int on_civetweb_message(const struct mg_connection *conn, const char *mes
 
 /* mg_start() with its messages held back; on failure, say why in one line. */
 static struct mg_context *start_civetweb(const struct mg_callbacks *callbacks,
-                                         const char **civetweb_options, const char *what,
-                                         long port)
+                                         const char **civetweb_options, const char *what, long port)
 {
     civetweb_start_message[0] = '\0';
     atomic_store(&civetweb_starting, true);
@@ -173,7 +172,8 @@ static struct mg_context *start_civetweb(const struct mg_callbacks *callbacks,
         fprintf(stderr,
                 "server: could not start %s on 127.0.0.1:%ld: %s\n"
                 "(is another server running there? --port 0 picks a free port)\n",
-                what, port, civetweb_start_message[0] != '\0' ? civetweb_start_message : "civetweb failed");
+                what, port,
+                civetweb_start_message[0] != '\0' ? civetweb_start_message : "civetweb failed");
     return context;
 }
 
@@ -181,7 +181,9 @@ static struct mg_context *start_civetweb(const struct mg_callbacks *callbacks,
 static int on_unknown_path(struct mg_connection *conn, void *unused)
 {
     (void)unused;
-    return json_error(conn, 404, "no such endpoint: try GET /say-hi, GET /stats or FirecREST's /status/systems", NULL);
+    return json_error(
+        conn, 404, "no such endpoint: try GET /say-hi, GET /stats or FirecREST's /status/systems",
+        NULL);
 }
 
 /*
@@ -263,8 +265,10 @@ static void make_room_for_connections(long threads)
     }
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
         limit.rlim_cur < (rlim_t)threads + 4096 + 256)
-        fprintf(stderr, "server: warning: only %lu open files allowed; %ld threads and a queue of 4096 "
-                        "need more (raise `ulimit -n`)\n", (unsigned long)limit.rlim_cur, threads);
+        fprintf(stderr,
+                "server: warning: only %lu open files allowed; %ld threads and a queue of 4096 "
+                "need more (raise `ulimit -n`)\n",
+                (unsigned long)limit.rlim_cur, threads);
 }
 
 /*
@@ -278,17 +282,25 @@ static struct mg_context *start_stats_port(struct say_hi_service *say_hi, long p
     snprintf(listening_ports, sizeof listening_ports, "127.0.0.1:%ld", port);
     snprintf(threads, sizeof threads, "%d", STATS_THREADS);
     const char *civetweb_options[] = {
-        "listening_ports", listening_ports,
-        "num_threads", threads,
-        "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", "500",
-        "request_timeout_ms", "500",
-        "decode_url", "no",
-        "tcp_nodelay", "1",
+        "listening_ports",
+        listening_ports,
+        "num_threads",
+        threads,
+        "enable_keep_alive",
+        "yes",
+        "keep_alive_timeout_ms",
+        "500",
+        "request_timeout_ms",
+        "500",
+        "decode_url",
+        "no",
+        "tcp_nodelay",
+        "1",
         NULL,
     };
     struct mg_callbacks callbacks = {.log_message = on_civetweb_message};
-    struct mg_context *context = start_civetweb(&callbacks, civetweb_options, "the stats port", port);
+    struct mg_context *context =
+        start_civetweb(&callbacks, civetweb_options, "the stats port", port);
     struct mg_server_port stats_port;
     if (context == NULL)
         return NULL;
@@ -339,30 +351,39 @@ int main(int argc, char **argv)
     snprintf(listening_ports, sizeof listening_ports, "127.0.0.1:%ld", options.port);
     snprintf(threads, sizeof threads, "%ld", options.threads);
     const char *civetweb_options[] = {
-        "listening_ports", listening_ports,
-        "num_threads", threads,
+        "listening_ports",
+        listening_ports,
+        "num_threads",
+        threads,
         /* 1000 clients connecting at once: a short kernel backlog would drop SYNs
          * and make clients retry a second later, ruining the measurement. */
-        "listen_backlog", "4096",
-        "connection_queue", "4096",
+        "listen_backlog",
+        "4096",
+        "connection_queue",
+        "4096",
         /* Keep-alive: a client may send its next call on the same connection,
          * sparing a TCP handshake per call. An idle connection keeps its worker
          * thread meanwhile; workers.h says what we do when threads run short. */
-        "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", KEEP_ALIVE_TIMEOUT_MS,
+        "enable_keep_alive",
+        "yes",
+        "keep_alive_timeout_ms",
+        KEEP_ALIVE_TIMEOUT_MS,
         /* A connection that has not sent its whole request head within this time
          * is closed: otherwise (civetweb's default is 30 s) a thousand sockets that
          * send nothing hold every worker, and everyone else waits. See README. */
-        "request_timeout_ms", REQUEST_TIMEOUT_MS,
+        "request_timeout_ms",
+        REQUEST_TIMEOUT_MS,
         /* Paths reach the handlers as the client sent them, %-encoded: a decoded
          * "/say-hi%00.json" would be "/say-hi" to a C string, and a decoded %0d%0a
          * would reach the log. Handlers decode what they need, and check it. */
-        "decode_url", "no",
+        "decode_url",
+        "no",
         /* civetweb sends a reply in several small writes (the status line, each
          * header, the body). Without TCP_NODELAY, Nagle's algorithm holds all but
          * the first back until the client's delayed ACK (~40 ms): a keep-alive
          * client would see every call take 40 ms longer. */
-        "tcp_nodelay", "1",
+        "tcp_nodelay",
+        "1",
         NULL,
     };
     struct mg_callbacks callbacks = {.log_message = on_civetweb_message};
@@ -371,8 +392,8 @@ int main(int argc, char **argv)
         access_log_enable(&callbacks);
 
     mg_init_library(0);
-    struct mg_context *context = start_civetweb(&callbacks, civetweb_options, "the server",
-                                                options.port);
+    struct mg_context *context =
+        start_civetweb(&callbacks, civetweb_options, "the server", options.port);
     if (context == NULL) {
         mg_exit_library();
         say_hi_destroy(&say_hi);
@@ -405,12 +426,14 @@ int main(int argc, char **argv)
     printf("dashboard at http://127.0.0.1:%d/ (open it in a browser)\n", port.port);
     fflush(stdout);
     if (!options.quiet)
-        fprintf(stderr, "server: /stats also on %s/stats, with threads of its own\n", say_hi.stats_url);
+        fprintf(stderr, "server: /stats also on %s/stats, with threads of its own\n",
+                say_hi.stats_url);
 
     int received;
     sigwait(&stop_signals, &received);
     if (!options.quiet)
-        fprintf(stderr, "server: %s received, stopping\n", received == SIGINT ? "SIGINT" : "SIGTERM");
+        fprintf(stderr, "server: %s received, stopping\n",
+                received == SIGINT ? "SIGINT" : "SIGTERM");
 
     /* Answer the sleeping calls first: mg_stop waits for every worker to return. */
     say_hi_shut_down(&say_hi);

@@ -27,7 +27,7 @@ static bool read_whole_request(int connection, char *request, size_t size)
         if (end_of_head == NULL && used == size - 1)
             return false;
     }
-    const char *length_header = strstr(request, "\r\nContent-Length:");   /* as libcurl spells it */
+    const char *length_header = strstr(request, "\r\nContent-Length:"); /* as libcurl spells it */
     long body_left = length_header != NULL ? atol(length_header + 17) : 0;
     body_left -= (long)(used - (size_t)(end_of_head + 4 - request));
     for (char sink[4096]; body_left > 0;) {
@@ -55,19 +55,20 @@ static void send_all(int connection, const char *bytes, size_t length)
 
 static void answer_by_route(struct bad_peer *peer, int connection)
 {
-    static const char not_found[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    static const char not_found[] =
+        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     char request[16384];
     if (!read_whole_request(connection, request, sizeof request))
         return;
     for (int i = 0; i < peer->route_count; i++) {
         struct peer_route *route = &peer->routes[i];
         if (strncmp(request, route->path_prefix, strlen(route->path_prefix)) == 0) {
-            route->hits++;   /* read by the test after bad_peer_stop() */
+            route->hits++; /* read by the test after bad_peer_stop() */
             if (route->reply != NULL)
                 send_all(connection, route->reply, strlen(route->reply));
             else
                 while (read(connection, request, sizeof request) > 0)
-                    continue;   /* no answer at all: until the client gives up */
+                    continue; /* no answer at all: until the client gives up */
             return;
         }
     }
@@ -89,7 +90,8 @@ static void *serve_badly(void *peer_ptr)
         char request[2048];
         if (read(connection, request, sizeof request) > 0) {
             for (size_t sent = 0; sent < peer->reply_length;) {
-                ssize_t n = send(connection, peer->reply + sent, peer->reply_length - sent, MSG_NOSIGNAL);
+                ssize_t n =
+                    send(connection, peer->reply + sent, peer->reply_length - sent, MSG_NOSIGNAL);
                 if (n <= 0)
                     break; /* the client gave up on us */
                 sent += (size_t)n;
@@ -118,7 +120,8 @@ static void listen_and_serve(struct bad_peer *peer)
     cr_assert(pthread_create(&peer->thread, NULL, serve_badly, peer) == 0);
 }
 
-void bad_peer_start(struct bad_peer *peer, enum peer_manner manner, const char *reply, size_t reply_length)
+void bad_peer_start(struct bad_peer *peer, enum peer_manner manner, const char *reply,
+                    size_t reply_length)
 {
     *peer = (struct bad_peer){.manner = manner, .reply = reply, .reply_length = reply_length};
     listen_and_serve(peer);
@@ -126,7 +129,8 @@ void bad_peer_start(struct bad_peer *peer, enum peer_manner manner, const char *
 
 void bad_peer_start_routed(struct bad_peer *peer, struct peer_route *routes, int route_count)
 {
-    *peer = (struct bad_peer){.manner = SEND_THEN_CLOSE, .routes = routes, .route_count = route_count};
+    *peer =
+        (struct bad_peer){.manner = SEND_THEN_CLOSE, .routes = routes, .route_count = route_count};
     listen_and_serve(peer);
 }
 

@@ -39,7 +39,8 @@ struct bad_peer {
 };
 
 /* Listen on a free port and serve, one connection at a time, on a thread. */
-void bad_peer_start(struct bad_peer *peer, enum peer_manner manner, const char *reply, size_t reply_length);
+void bad_peer_start(struct bad_peer *peer, enum peer_manner manner, const char *reply,
+                    size_t reply_length);
 
 /* A peer that reads each whole request (headers and Content-Length body), answers it
  * from `routes` (a path no route has: 404) and closes: a fake API that misbehaves on

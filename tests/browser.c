@@ -79,22 +79,22 @@ void browser_start(struct browser *browser, int width, int height)
     snprintf(size_option, sizeof size_option, "--window-size=%d,%d", width, height);
     /* setpriv gives chromium a parent-death signal (as support.c does for the kit's
      * programs): it dies with the test process, even one that is killed. */
-    const char *argv[40] = {"setpriv", "--pdeathsig", "KILL", "--", "chromium", "--headless",
-                            "--remote-debugging-pipe", profile_option, size_option,
-                            /* No first-run screens, nothing fetched from the network. */
-                            "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-                            "--disable-background-networking", "--disable-component-update",
-                            "--disable-sync", "--disable-default-apps", "--no-pings",
-                            "--disable-breakpad", "--disable-crash-reporter",
-                            /* Any name but 127.0.0.1 fails to resolve: loopback only, whatever
+    const char *argv[40] = {
+        "setpriv", "--pdeathsig", "KILL", "--", "chromium", "--headless", "--remote-debugging-pipe",
+        profile_option, size_option,
+        /* No first-run screens, nothing fetched from the network. */
+        "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-default-apps", "--no-pings", "--disable-breakpad", "--disable-crash-reporter",
+        /* Any name but 127.0.0.1 fails to resolve: loopback only, whatever
                              * a background service of chromium's might want to reach. */
-                            "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-                            /* A page nobody looks at must keep its timers running on time. */
-                            "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-                            "--disable-backgrounding-occluded-windows",
-                            /* A plain, reproducible picture. */
-                            "--disable-gpu", "--hide-scrollbars", "--mute-audio",
-                            "--force-device-scale-factor=1", "--force-color-profile=srgb"};
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        /* A page nobody looks at must keep its timers running on time. */
+        "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows",
+        /* A plain, reproducible picture. */
+        "--disable-gpu", "--hide-scrollbars", "--mute-audio", "--force-device-scale-factor=1",
+        "--force-color-profile=srgb"};
     size_t count = 0;
     while (argv[count] != NULL) /* the rest of the array is NULL */
         count++;
@@ -123,7 +123,8 @@ void browser_start(struct browser *browser, int width, int height)
     if (failed != 0) {
         close(to_chromium[1]);
         close(from_chromium[0]);
-        cr_assert_fail("cannot start chromium, its log " CHROMIUM_LOG " included: %s", strerror(failed));
+        cr_assert_fail("cannot start chromium, its log " CHROMIUM_LOG " included: %s",
+                       strerror(failed));
     }
     browser->pid = pid;
     browser->commands = to_chromium[1];
@@ -148,8 +149,8 @@ static void write_all(int fd, const char *bytes, size_t length)
 static cJSON *read_message(struct browser *browser, double deadline, const char *waiting_for)
 {
     for (;;) {
-        char *end = browser->unread == NULL ? NULL
-                                            : memchr(browser->unread, '\0', browser->unread_length);
+        char *end =
+            browser->unread == NULL ? NULL : memchr(browser->unread, '\0', browser->unread_length);
         if (end != NULL) {
             cJSON *message = cJSON_Parse(browser->unread);
             size_t used = (size_t)(end - browser->unread) + 1;
@@ -315,7 +316,8 @@ cJSON *browser_wait_for(struct browser *browser, const char *condition, double s
 /* Standard base64 (RFC 4648), as the protocol sends binary data. Returns the length. */
 static size_t base64_decode(const char *text, unsigned char *out)
 {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t length = 0;
     unsigned int bits = 0;
     int bit_count = 0;

@@ -20,13 +20,13 @@
 
 struct browser {
     pid_t pid;
-    int commands;         /* we write here; chromium reads it as descriptor 3 */
-    int replies;          /* we read here; chromium writes it as descriptor 4 */
-    char *unread;         /* bytes read from `replies` but not yet a whole message */
+    int commands; /* we write here; chromium reads it as descriptor 3 */
+    int replies;  /* we read here; chromium writes it as descriptor 4 */
+    char *unread; /* bytes read from `replies` but not yet a whole message */
     size_t unread_length;
-    long last_id;         /* each command carries a new id; its reply repeats it */
-    char session[128];    /* the page's session, once browser_open() has attached to it */
-    char profile[64];     /* chromium's --user-data-dir, a fresh temporary directory */
+    long last_id;      /* each command carries a new id; its reply repeats it */
+    char session[128]; /* the page's session, once browser_open() has attached to it */
+    char profile[64];  /* chromium's --user-data-dir, a fresh temporary directory */
 };
 
 /* Start chromium, headless, with a page of `width` x `height` CSS pixels.

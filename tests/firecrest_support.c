@@ -20,7 +20,8 @@ static size_t collect_header(char *data, size_t size, size_t count, void *reply_
 {
     struct reply *reply = reply_ptr;
     size_t used = strlen(reply->headers);
-    snprintf(reply->headers + used, sizeof reply->headers - used, "%.*s", (int)(size * count), data);
+    snprintf(reply->headers + used, sizeof reply->headers - used, "%.*s", (int)(size * count),
+             data);
     return size * count;
 }
 
@@ -67,8 +68,9 @@ void call_api(struct reply *reply, const char *method, const char *path, const c
     call_api_with_header(reply, method, path, system, form, bearer, NULL);
 }
 
-void call_api_with_header(struct reply *reply, const char *method, const char *path, const char *system,
-                          const char *form, const char *bearer, const char *extra_header)
+void call_api_with_header(struct reply *reply, const char *method, const char *path,
+                          const char *system, const char *form, const char *bearer,
+                          const char *extra_header)
 {
     struct curl_slist *headers;
     CURL *easy = new_handle(reply, path, &headers, system, bearer);
@@ -82,8 +84,8 @@ void call_api_with_header(struct reply *reply, const char *method, const char *p
     perform(easy, headers, reply, path);
 }
 
-void post_raw_body(struct reply *reply, const char *path, const char *content_type, const char *body,
-                   size_t length)
+void post_raw_body(struct reply *reply, const char *path, const char *content_type,
+                   const char *body, size_t length)
 {
     struct curl_slist *headers;
     CURL *easy = new_handle(reply, path, &headers, "cluster", token);
@@ -129,8 +131,8 @@ void fetch_token(const char *form, char *out, size_t size, long *status)
     reply_free(&reply);
 }
 
-long upload_file(const char *path, const char *target_directory, const char *name, const char *content,
-                 size_t length, struct reply *reply)
+long upload_file(const char *path, const char *target_directory, const char *name,
+                 const char *content, size_t length, struct reply *reply)
 {
     struct curl_slist *headers;
     CURL *easy = new_handle(reply, path, &headers, "cluster", token);
@@ -154,7 +156,7 @@ cJSON *wait_for_task(const char *task_id, const char *final)
 {
     char path[128];
     snprintf(path, sizeof path, "/tasks/%s", task_id);
-    for (;;) {   /* bounded by the test's .timeout */
+    for (;;) { /* bounded by the test's .timeout */
         struct reply reply;
         call_api(&reply, "GET", path, NULL, NULL, token);
         cr_assert_eq(reply.status, 200, "GET %s: %s", path, reply.body);
@@ -173,19 +175,21 @@ cJSON *wait_for_task(const char *task_id, const char *final)
 
 void firecrest_server_start(void)
 {
-    snprintf(sandbox_root, sizeof sandbox_root, "%s/evloop-test-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(sandbox_root, sizeof sandbox_root, "%s/evloop-test-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     cr_assert(mkdtemp(sandbox_root) != NULL);
-    server_start(&server, (const char *const[]){"--delay-ms", "0", "--threads", "16", "--firecrest-root",
-                                                sandbox_root, "--job-ms", "300", "--client",
-                                                "other-client:other-secret:other_user", "--rate-limit",
-                                                "utilities=0", "--rate-limit", "compute=0", "--rate-limit",
-                                                "tasks=0", "--rate-limit", "storage=0", NULL});
+    server_start(&server,
+                 (const char *const[]){"--delay-ms", "0", "--threads", "16", "--firecrest-root",
+                                       sandbox_root, "--job-ms", "300", "--client",
+                                       "other-client:other-secret:other_user", "--rate-limit",
+                                       "utilities=0", "--rate-limit", "compute=0", "--rate-limit",
+                                       "tasks=0", "--rate-limit", "storage=0", NULL});
     long status;
-    fetch_token("grant_type=client_credentials&client_id=kit-client&client_secret=kit-secret", token,
-                sizeof token, &status);
+    fetch_token("grant_type=client_credentials&client_id=kit-client&client_secret=kit-secret",
+                token, sizeof token, &status);
     cr_assert_eq(status, 200);
-    fetch_token("grant_type=client_credentials&client_id=other-client&client_secret=other-secret", other_token,
-                sizeof other_token, &status);
+    fetch_token("grant_type=client_credentials&client_id=other-client&client_secret=other-secret",
+                other_token, sizeof other_token, &status);
     cr_assert_eq(status, 200);
 }
 

@@ -24,8 +24,8 @@ void firecrest_server_stop(void);
 
 struct reply {
     long status;
-    struct reply_body raw;   /* as libcurl delivered it */
-    const char *body;        /* raw.bytes, or "" when the reply had no body */
+    struct reply_body raw; /* as libcurl delivered it */
+    const char *body;      /* raw.bytes, or "" when the reply had no body */
     char headers[4096];
     cJSON *json;
 };
@@ -35,12 +35,13 @@ struct reply {
 void call_api(struct reply *reply, const char *method, const char *path, const char *system,
               const char *form, const char *bearer);
 /* The same with one more header line ("X-Task-Id: ..."). */
-void call_api_with_header(struct reply *reply, const char *method, const char *path, const char *system,
-                          const char *form, const char *bearer, const char *extra_header);
+void call_api_with_header(struct reply *reply, const char *method, const char *path,
+                          const char *system, const char *form, const char *bearer,
+                          const char *extra_header);
 /* POST `length` raw bytes (NULs allowed) to `path` as test_user on "cluster", with
  * this Content-Type (NULL: no Content-Type header at all). */
-void post_raw_body(struct reply *reply, const char *path, const char *content_type, const char *body,
-                   size_t length);
+void post_raw_body(struct reply *reply, const char *path, const char *content_type,
+                   const char *body, size_t length);
 void reply_free(struct reply *reply);
 bool has_header(const struct reply *reply, const char *name);
 
@@ -52,8 +53,8 @@ void fetch_token(const char *form, char *out, size_t size, long *status);
 
 /* Upload `length` bytes as file `name` to `target_directory` through a
  * multipart form at `path` ("/utilities/upload", "/compute/jobs/upload"). */
-long upload_file(const char *path, const char *target_directory, const char *name, const char *content,
-                 size_t length, struct reply *reply);
+long upload_file(const char *path, const char *target_directory, const char *name,
+                 const char *content, size_t length, struct reply *reply);
 
 /* Poll /tasks/{id} until its status is one of `final` (e.g. "200,400"); returns
  * the task object (caller cJSON_Delete()s). */

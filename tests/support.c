@@ -74,8 +74,8 @@ static int poll_until(struct pollfd *watch, nfds_t count, double deadline)
  * too when `stderr_read` is given (otherwise it shares the test's stderr, where
  * a sanitizer report from a server then shows up).
  */
-static pid_t spawn_program(const char *program, const char *const args[],
-                           int *stdout_read, int *stderr_read)
+static pid_t spawn_program(const char *program, const char *const args[], int *stdout_read,
+                           int *stderr_read)
 {
     /* setpriv (util-linux, on every Debian) sets the parent-death signal and then
      * becomes the program: PR_SET_PDEATHSIG outlives execve, but posix_spawn has
@@ -146,7 +146,8 @@ static int wait_bounded(pid_t pid, double deadline)
 }
 
 /* Start the server, quiet or with its access log on a pipe (server->log). */
-static void start_server_process(struct server_process *server, const char *const extra_args[], bool logged)
+static void start_server_process(struct server_process *server, const char *const extra_args[],
+                                 bool logged)
 {
     const char *args[48] = {"--port", "0", "--quiet"};
     size_t count = logged ? 2 : 3;
@@ -245,8 +246,8 @@ char *server_stop_and_read_log(struct server_process *server)
     return text != NULL ? text : calloc(1, 1);
 }
 
-void run_program(struct process_result *result, const char *program,
-                 const char *const args[], double time_limit_seconds)
+void run_program(struct process_result *result, const char *program, const char *const args[],
+                 double time_limit_seconds)
 {
     run_program_interrupted(result, program, args, time_limit_seconds, NULL, NULL);
 }

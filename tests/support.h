@@ -51,8 +51,8 @@ struct process_result {
  * Run bin/<program> with `args` (NULL-terminated, not counting argv[0]), collect
  * its output, and kill it if it is still running after `time_limit_seconds`.
  */
-void run_program(struct process_result *result, const char *program,
-                 const char *const args[], double time_limit_seconds);
+void run_program(struct process_result *result, const char *program, const char *const args[],
+                 double time_limit_seconds);
 void process_result_free(struct process_result *result);
 
 /* The same, and Ctrl-C (SIGINT) it once `interrupt_when(data)` says so. */

@@ -103,8 +103,8 @@ static int count_lines(const char *text)
 
 static struct client_options options_for(long number, bool json)
 {
-    return (struct client_options){.number = number, .url = "http://127.0.0.1:9/say-hi",
-                                   .timeout_ms = 1000, .json = json};
+    return (struct client_options){
+        .number = number, .url = "http://127.0.0.1:9/say-hi", .timeout_ms = 1000, .json = json};
 }
 
 static double number_field(const cJSON *summary, const char *field)
@@ -157,7 +157,8 @@ Test(tally, all_calls_ok_is_exit_0_and_a_quiet_stderr)
     cr_assert_eq(exit_code, EXIT_ALL_CALLS_OK);
     cr_assert_str_empty(capture.err);
     cr_assert(strstr(capture.out, "2 ok") && strstr(capture.out, "0 failed") &&
-              strstr(capture.out, options.url), "the human summary: %s", capture.out);
+                  strstr(capture.out, options.url),
+              "the human summary: %s", capture.out);
 }
 
 Test(tally, an_unreachable_server_is_one_line_however_many_calls_hit_it)
@@ -210,7 +211,8 @@ Test(tally, a_flood_of_failures_does_not_flood_stderr)
     capture_end(&capture);
 
     cr_assert(strstr(capture.err, "call 1 failed: HTTP 500") != NULL, "stderr: %s", capture.err);
-    cr_assert_lt(count_lines(capture.err), 50, "1000 failures gave %d lines", count_lines(capture.err));
+    cr_assert_lt(count_lines(capture.err), 50, "1000 failures gave %d lines",
+                 count_lines(capture.err));
     cJSON *summary = cJSON_Parse(capture.out);
     cr_assert_eq(number_field(summary, "failed"), 1000, "every failure is still counted");
     cJSON_Delete(summary);

@@ -66,7 +66,8 @@ Test(clients, sync_makes_every_call_one_at_a_time)
     char url[128];
     say_hi_url(url, sizeof url, &server);
     struct process_result result;
-    cJSON *summary = run_client("client_sync", url, (const char *const[]){"--number", "5", NULL}, &result);
+    cJSON *summary =
+        run_client("client_sync", url, (const char *const[]){"--number", "5", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     assert_summary(summary, "sync", 5, 5);
     cr_assert_eq(max_in_flight(&server), 1, "a blocking client never has two calls in flight");
@@ -83,7 +84,8 @@ static void assert_all_calls_in_flight_at_once(const char *program, const char *
     char url[128];
     say_hi_url(url, sizeof url, &server);
     struct process_result result;
-    cJSON *summary = run_client(program, url, (const char *const[]){"--number", "50", NULL}, &result);
+    cJSON *summary =
+        run_client(program, url, (const char *const[]){"--number", "50", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     assert_summary(summary, name, 50, 50);
     cr_assert_eq(max_in_flight(&server), 50);
@@ -109,8 +111,8 @@ static void assert_concurrency_caps_calls_in_flight(const char *program, const c
     char url[128];
     say_hi_url(url, sizeof url, &server);
     struct process_result result;
-    cJSON *summary = run_client(program, url,
-                                (const char *const[]){"--number", "24", "--concurrency", "4", NULL}, &result);
+    cJSON *summary = run_client(
+        program, url, (const char *const[]){"--number", "24", "--concurrency", "4", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     assert_summary(summary, name, 24, 24);
     cr_assert_eq(max_in_flight(&server), 4, "24 calls, 4 at a time, each 50 ms: exactly 4 overlap");
@@ -142,9 +144,9 @@ Test(clients, calls_beyond_the_server_threads_are_served_in_waves)
     char url[128];
     say_hi_url(url, sizeof url, &server);
     struct process_result result;
-    cJSON *summary = run_client("client_async", url,
-                                (const char *const[]){"--number", "12", "--timeout-ms", "5000", NULL},
-                                &result);
+    cJSON *summary =
+        run_client("client_async", url,
+                   (const char *const[]){"--number", "12", "--timeout-ms", "5000", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     assert_summary(summary, "async", 12, 12);
     cr_assert_eq(max_in_flight(&server), 4, "4 worker threads serve at most 4 calls at once");
@@ -163,8 +165,8 @@ Test(clients, async_rate_spreads_the_starts)
     char url[128];
     say_hi_url(url, sizeof url, &server);
     struct process_result result;
-    cJSON *summary = run_client("client_async", url,
-                                (const char *const[]){"--number", "6", "--rate", "5", NULL}, &result);
+    cJSON *summary = run_client(
+        "client_async", url, (const char *const[]){"--number", "6", "--rate", "5", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     assert_summary(summary, "async", 6, 6);
     cr_assert_leq(max_in_flight(&server), 2);
@@ -182,7 +184,8 @@ Test(clients, a_server_error_is_a_counted_failure)
     for (int i = 0; i < CLIENT_COUNT; i++) {
         const char *client = all_clients[i].program;
         struct process_result result;
-        cJSON *summary = run_client(client, url, (const char *const[]){"--number", "3", NULL}, &result);
+        cJSON *summary =
+            run_client(client, url, (const char *const[]){"--number", "3", NULL}, &result);
         cr_assert_eq(result.exit_code, 1, "%s: exit %d", client, result.exit_code);
         assert_summary(summary, all_clients[i].name, 3, 0);
         cr_assert(strstr(result.err, "404") != NULL, "%s should say why: %s", client, result.err);
@@ -207,12 +210,14 @@ Test(clients, a_dead_server_is_one_clear_line_and_exit_1)
     for (int i = 0; i < CLIENT_COUNT; i++) {
         const char *client = all_clients[i].program;
         struct process_result result;
-        cJSON *summary = run_client(client, url, (const char *const[]){"--number", "200", NULL}, &result);
+        cJSON *summary =
+            run_client(client, url, (const char *const[]){"--number", "200", NULL}, &result);
         cr_assert_eq(result.exit_code, 1, "%s: exit %d", client, result.exit_code);
         cr_assert_eq(count_lines(result.err), 1,
                      "%s should say it in one line, not once per call: %s", client, result.err);
         cr_assert(strstr(result.err, "cannot reach") != NULL, "%s: %s", client, result.err);
-        cr_assert(strncmp(result.err, client, strlen(client)) == 0, "the message starts with the program");
+        cr_assert(strncmp(result.err, client, strlen(client)) == 0,
+                  "the message starts with the program");
         cr_assert(strstr(result.err, url) != NULL, "the message should name the URL");
         cr_assert_eq(json_number(summary, "ok"), 0);
         cr_assert_eq(json_number(summary, "failed"), 200);
@@ -224,9 +229,8 @@ Test(clients, a_dead_server_is_one_clear_line_and_exit_1)
 Test(clients, bad_usage_exits_2_and_names_the_problem)
 {
     const char *const bad[][3] = {
-        {"--url", "notaurl", NULL},    {"--url", "ftp://example/", NULL},
-        {"--number", "ten", NULL},     {"--number", "0", NULL},
-        {"--timeout-ms", "-1", NULL},  {"--what", NULL, NULL},
+        {"--url", "notaurl", NULL}, {"--url", "ftp://example/", NULL}, {"--number", "ten", NULL},
+        {"--number", "0", NULL},    {"--timeout-ms", "-1", NULL},      {"--what", NULL, NULL},
     };
     for (int c = 0; c < CLIENT_COUNT; c++) {
         const char *client = all_clients[c].program;
@@ -235,7 +239,8 @@ Test(clients, bad_usage_exits_2_and_names_the_problem)
             run_program(&result, client, bad[i], 10);
             cr_assert_eq(result.exit_code, 2, "%s %s %s: exit %d", client, bad[i][0],
                          bad[i][1] ? bad[i][1] : "", result.exit_code);
-            const char *named = bad[i][1] != NULL && strcmp(bad[i][0], "--url") == 0 ? bad[i][1] : bad[i][0];
+            const char *named =
+                bad[i][1] != NULL && strcmp(bad[i][0], "--url") == 0 ? bad[i][1] : bad[i][0];
             cr_assert(strstr(result.err, named) != NULL, "%s: stderr does not name '%s': %s",
                       client, named, result.err);
             process_result_free(&result);
@@ -248,10 +253,12 @@ Test(clients, options_another_client_has_are_refused)
 {
     const struct {
         const char *program, *option;
-    } refused[] = {{"client_sync", "--concurrency"}, {"client_sync", "--rate"}, {"mini_client", "--rate"}};
+    } refused[] = {
+        {"client_sync", "--concurrency"}, {"client_sync", "--rate"}, {"mini_client", "--rate"}};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         struct process_result result;
-        run_program(&result, refused[i].program, (const char *const[]){refused[i].option, "4", NULL}, 10);
+        run_program(&result, refused[i].program,
+                    (const char *const[]){refused[i].option, "4", NULL}, 10);
         cr_assert_eq(result.exit_code, 2, "%s %s 4: exit %d", refused[i].program, refused[i].option,
                      result.exit_code);
         cr_assert(strstr(result.err, refused[i].option) != NULL, "%s: stderr does not name %s: %s",
@@ -268,12 +275,14 @@ Test(clients, help_exits_0_and_documents_the_options)
         struct process_result result;
         run_program(&result, client, (const char *const[]){"--help", NULL}, 10);
         cr_assert_eq(result.exit_code, 0, "%s --help: exit %d", client, result.exit_code);
-        cr_assert(strstr(result.out, "--number") && strstr(result.out, "--url") && strstr(result.out, "Exit"),
+        cr_assert(strstr(result.out, "--number") && strstr(result.out, "--url") &&
+                      strstr(result.out, "Exit"),
                   "%s --help on stdout: %s", client, result.out);
         /* Each lists exactly the controls it has. */
         bool concurrent = strcmp(client, "client_sync") != 0;
         bool paced = strcmp(client, "client_async") == 0;
-        cr_assert_eq(strstr(result.out, "--concurrency") != NULL, concurrent, "%s: --concurrency", client);
+        cr_assert_eq(strstr(result.out, "--concurrency") != NULL, concurrent, "%s: --concurrency",
+                     client);
         cr_assert_eq(strstr(result.out, "--rate") != NULL, paced, "%s: --rate", client);
         process_result_free(&result);
     }
@@ -282,10 +291,10 @@ Test(clients, help_exits_0_and_documents_the_options)
 /* --- a peer that misbehaves: answers nonsense, or hangs up ------------------ */
 
 static const char *const bad_replies[] = {
-    "",                                                            /* hangs up at once */
-    "garbage\r\n\r\n",                                             /* not HTTP */
-    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",           /* not JSON */
-    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"cut\": ",    /* cut short */
+    "",                                                         /* hangs up at once */
+    "garbage\r\n\r\n",                                          /* not HTTP */
+    "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",        /* not JSON */
+    "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"cut\": ", /* cut short */
 };
 
 Test(clients, a_misbehaving_server_is_a_failure_never_a_crash_or_hang)
@@ -298,11 +307,11 @@ Test(clients, a_misbehaving_server_is_a_failure_never_a_crash_or_hang)
         for (int c = 0; c < CLIENT_COUNT; c++) {
             const char *client = all_clients[c].program;
             struct process_result result;
-            cJSON *summary = run_client(client, url,
-                                        (const char *const[]){"--number", "3", "--timeout-ms", "5000", NULL},
-                                        &result);
-            cr_assert_eq(result.exit_code, 1, "%s against reply #%zu: exit %d, stderr: %s", client, r,
-                         result.exit_code, result.err);
+            cJSON *summary = run_client(
+                client, url, (const char *const[]){"--number", "3", "--timeout-ms", "5000", NULL},
+                &result);
+            cr_assert_eq(result.exit_code, 1, "%s against reply #%zu: exit %d, stderr: %s", client,
+                         r, result.exit_code, result.err);
             cr_assert_eq(json_number(summary, "failed"), 3);
             cJSON_Delete(summary);
             process_result_free(&result);
@@ -360,8 +369,8 @@ Test(clients, a_refused_long_url_reports_the_servers_answer)
     const char *const clients[] = {"client_sync", "client_async"};
     for (size_t c = 0; c < 2; c++) {
         struct process_result result;
-        cJSON *summary = run_client(clients[c], url, (const char *const[]){"--number", "3", NULL},
-                                    &result);
+        cJSON *summary =
+            run_client(clients[c], url, (const char *const[]){"--number", "3", NULL}, &result);
         cr_assert_eq(result.exit_code, 1, "%s: exit %d", clients[c], result.exit_code);
         cr_assert(strstr(result.err, "HTTP 4") != NULL && strstr(result.err, "poll") == NULL,
                   "%s: stderr: %.300s", clients[c], result.err);
@@ -383,11 +392,12 @@ Test(clients, async_with_few_open_files_makes_every_call)
     char url[128];
     say_hi_url(url, sizeof url, &server);
     struct process_result result;
-    cJSON *summary = run_client("client_async", url, (const char *const[]){"--number", "400", NULL},
-                                &result);
+    cJSON *summary =
+        run_client("client_async", url, (const char *const[]){"--number", "400", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     assert_summary(summary, "async", 400, 400);
-    cr_assert(strstr(result.err, "open files") != NULL, "says why it holds calls back: %s", result.err);
+    cr_assert(strstr(result.err, "open files") != NULL, "says why it holds calls back: %s",
+              result.err);
     cJSON_Delete(summary);
     process_result_free(&result);
     server_stop(&server);

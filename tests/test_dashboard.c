@@ -94,7 +94,8 @@ static const char read_drawing[] =
     "  const values = [];\n"
     "  for (let i = 0; i < line.points.numberOfItems; i++)\n"
     "    values.push((bottom - line.points.getItem(i).y) / (bottom - top) * yMax);\n"
-    "  return {points: values.length, highest: Math.max(...values), last: values[values.length - 1],\n"
+    "  return {points: values.length, highest: Math.max(...values), last: values[values.length - "
+    "1],\n"
     "          height: line.getBoundingClientRect().height,\n"
     "          plotHeight: graph.getBoundingClientRect().height * (bottom - top) /\n"
     "                      graph.viewBox.baseVal.height};\n"
@@ -122,8 +123,10 @@ Test(dashboard, a_browser_shows_200_async_calls_in_flight_then_1_sync_call)
     char url[128];
     snprintf(url, sizeof url, "%s/", server.base_url);
     browser_open(&browser, url);
-    cJSON_Delete(browser_wait_for(&browser, "document.body.dataset.state === 'live' && "
-                                            "Number(document.body.dataset.samples) >= 5", 10));
+    cJSON_Delete(browser_wait_for(&browser,
+                                  "document.body.dataset.state === 'live' && "
+                                  "Number(document.body.dataset.samples) >= 5",
+                                  10));
 
     /* Five polls and more, and not one say-hi call: the page only reads /stats. */
     cJSON *stats = server_stats(&server);
@@ -133,8 +136,10 @@ Test(dashboard, a_browser_shows_200_async_calls_in_flight_then_1_sync_call)
 
     /* 200 calls at once, each waiting 1 s: the page must catch them in flight. */
     run_client("client_async", "200");
-    cJSON_Delete(browser_wait_for(&browser, "Number(document.body.dataset.served) === 200 && "
-                                            "Number(document.body.dataset.inFlight) === 0", 5));
+    cJSON_Delete(browser_wait_for(&browser,
+                                  "Number(document.body.dataset.served) === 200 && "
+                                  "Number(document.body.dataset.inFlight) === 0",
+                                  5));
     long peak = page_number("Number(document.body.dataset.peakInFlight)");
     cr_assert_geq(peak, 190, "the page saw at most %ld calls in flight, not ~200", peak);
     cJSON *drawing = browser_evaluate(&browser, read_drawing, 5);
@@ -151,8 +156,10 @@ Test(dashboard, a_browser_shows_200_async_calls_in_flight_then_1_sync_call)
     snprintf(reset_url, sizeof reset_url, "%s/stats/reset", server.base_url);
     free(http_request("POST", reset_url, &status));
     cr_assert_eq(status, 200);
-    cJSON_Delete(browser_wait_for(&browser, "Number(document.body.dataset.served) === 0 && "
-                                            "Number(document.body.dataset.peakInFlight) === 0", 5));
+    cJSON_Delete(browser_wait_for(&browser,
+                                  "Number(document.body.dataset.served) === 0 && "
+                                  "Number(document.body.dataset.peakInFlight) === 0",
+                                  5));
     run_client("client_sync", "3");
     cJSON_Delete(browser_wait_for(&browser, "Number(document.body.dataset.served) === 3", 5));
     peak = page_number("Number(document.body.dataset.peakInFlight)");

@@ -31,10 +31,12 @@ Test(firecrest, bad_credentials_get_no_token)
 {
     char none[64];
     long status;
-    fetch_token("grant_type=client_credentials&client_id=kit-client&client_secret=wrong", none, sizeof none, &status);
+    fetch_token("grant_type=client_credentials&client_id=kit-client&client_secret=wrong", none,
+                sizeof none, &status);
     cr_assert_eq(status, 401);
     cr_assert_str_eq(none, "");
-    fetch_token("grant_type=password&client_id=kit-client&client_secret=kit-secret", none, sizeof none, &status);
+    fetch_token("grant_type=password&client_id=kit-client&client_secret=kit-secret", none,
+                sizeof none, &status);
     cr_assert_eq(status, 400);
 }
 
@@ -90,7 +92,8 @@ Test(firecrest, status_lists_the_systems_and_services)
     cr_assert_eq(reply.status, 200);
     const cJSON *systems = cJSON_GetObjectItem(reply.json, "out");
     cr_assert_eq(cJSON_GetArraySize(systems), 2);
-    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(systems, 0), "system")->valuestring, "cluster");
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(systems, 0), "system")->valuestring,
+                     "cluster");
     reply_free(&reply);
 
     call_api(&reply, "GET", "/status/systems/daint", NULL, NULL, token);
@@ -109,7 +112,8 @@ Test(firecrest, parameters_give_a_parsable_version)
     struct reply reply;
     call_api(&reply, "GET", "/status/parameters", NULL, NULL, token);
     cr_assert_eq(reply.status, 200);
-    cr_assert(strstr(reply.body, "\"FIRECREST_VERSION\",\"value\":\"1.16.1\"") != NULL, "%s", reply.body);
+    cr_assert(strstr(reply.body, "\"FIRECREST_VERSION\",\"value\":\"1.16.1\"") != NULL, "%s",
+              reply.body);
     cr_assert(strstr(reply.body, "UTILITIES_MAX_FILE_SIZE") != NULL);
     reply_free(&reply);
 }
@@ -137,7 +141,8 @@ static const char *output_string(const struct reply *reply)
 Test(firecrest, mkdir_ls_view_checksum_rm_round_trip)
 {
     struct reply reply;
-    call_api(&reply, "POST", "/utilities/mkdir", "cluster", "targetPath=/home/test_user/run/one&p=true", token);
+    call_api(&reply, "POST", "/utilities/mkdir", "cluster",
+             "targetPath=/home/test_user/run/one&p=true", token);
     cr_assert_eq(reply.status, 201, "%s", reply.body);
     reply_free(&reply);
     plant("run/one/hello.txt", "hello\n");
@@ -156,7 +161,8 @@ Test(firecrest, mkdir_ls_view_checksum_rm_round_trip)
     cr_assert_str_eq(output_string(&reply), "hello\n");
     reply_free(&reply);
     get(&reply, "/utilities/checksum?targetPath=/home/test_user/run/one/hello.txt");
-    cr_assert_str_eq(output_string(&reply), "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+    cr_assert_str_eq(output_string(&reply),
+                     "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
     reply_free(&reply);
 
     call_api(&reply, "DELETE", "/utilities/rm", "cluster", "targetPath=/home/test_user/run", token);
@@ -236,7 +242,8 @@ Test(firecrest, view_of_a_big_file_is_refused_with_x_size_limit)
 }
 
 /* Upload through a real multipart form, as pyfirecrest sends it. */
-static long upload(const char *target_directory, const char *name, const char *content, size_t length)
+static long upload(const char *target_directory, const char *name, const char *content,
+                   size_t length)
 {
     struct reply reply;
     long status = upload_file("/utilities/upload", target_directory, name, content, length, &reply);
@@ -285,13 +292,14 @@ Test(firecrest, an_upload_that_is_not_a_multipart_form_is_400)
 {
     static const char poison[] = "targetPath=\0/home/test_user";
     const char *const paths[] = {"/utilities/upload", "/compute/jobs/upload"};
-    const char *const types[] = {"application/x-www-form-urlencoded", "application/octet-stream", NULL};
+    const char *const types[] = {"application/x-www-form-urlencoded", "application/octet-stream",
+                                 NULL};
     for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
         for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
             struct reply reply;
             post_raw_body(&reply, paths[p], types[t], poison, sizeof poison - 1);
-            cr_assert_eq(reply.status, 400, "%s as %s: HTTP %ld %s", paths[p], types[t] ? types[t] : "(no type)",
-                         reply.status, reply.body);
+            cr_assert_eq(reply.status, 400, "%s as %s: HTTP %ld %s", paths[p],
+                         types[t] ? types[t] : "(no type)", reply.status, reply.body);
             cr_assert(cJSON_IsObject(reply.json), "%s: no JSON error", paths[p]);
             reply_free(&reply);
         }
@@ -310,7 +318,7 @@ Test(firecrest, no_path_parameter_can_leave_the_sandbox)
     fclose(secret);
     char link_target[600];
     snprintf(link_target, sizeof link_target, "%s/cluster/home/test_user/escape", sandbox_root);
-    cr_assert_eq(symlink(secret_path, link_target), 0);  /* a symlink pointing out */
+    cr_assert_eq(symlink(secret_path, link_target), 0); /* a symlink pointing out */
 
     const char *const reads[] = {
         "/utilities/view?targetPath=/../secret.txt",
@@ -350,8 +358,8 @@ Test(firecrest, no_path_parameter_can_leave_the_sandbox)
     for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
         struct reply reply;
         call_api(&reply, writes[i][0], writes[i][1], "cluster", writes[i][2], token);
-        cr_assert_eq(reply.status, 400, "%s %s answered %ld: %s", writes[i][1], writes[i][2], reply.status,
-                     reply.body);
+        cr_assert_eq(reply.status, 400, "%s %s answered %ld: %s", writes[i][1], writes[i][2],
+                     reply.status, reply.body);
         reply_free(&reply);
     }
     /* The host file is untouched, and nothing appeared outside the sandbox. */
@@ -371,7 +379,8 @@ Test(firecrest, no_path_parameter_can_leave_the_sandbox)
              "sourcePath=/home/test_user/escape/&targetPath=/home/test_user/copied-link", token);
     reply_free(&reply);
     snprintf(outside, sizeof outside, "%s/cluster/home/test_user/copied-link", sandbox_root);
-    cr_assert(lstat(outside, &info) != 0 || S_ISLNK(info.st_mode), "a symlink became a copy of the host file");
+    cr_assert(lstat(outside, &info) != 0 || S_ISLNK(info.st_mode),
+              "a symlink became a copy of the host file");
     get(&reply, "/utilities/view?targetPath=/home/test_user/copied-link");
     cr_assert_eq(reply.status, 400);
     cr_assert(strstr(reply.body, "host secret") == NULL);
@@ -390,7 +399,8 @@ Test(firecrest, stats_count_requests_per_microservice)
     get(&reply, "/utilities/whoami");
     reply_free(&reply);
     cJSON *stats = server_stats(&server);
-    const cJSON *requests = cJSON_GetObjectItem(cJSON_GetObjectItem(stats, "firecrest"), "requests");
+    const cJSON *requests =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(stats, "firecrest"), "requests");
     cr_assert_eq(json_number(requests, "status"), 3);
     cr_assert_eq(json_number(requests, "utilities"), 1);
     cr_assert_eq(json_number(requests, "compute"), 0);

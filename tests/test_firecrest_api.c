@@ -22,17 +22,18 @@ Test(firecrest_api, a_task_is_read_from_either_reply_shape)
 {
     char status[8], error[128];
     cJSON *data = NULL;
-    cr_assert(firecrest_read_task("{\"tasks\": {\"t1\": {\"status\": \"101\", \"data\": \"\"}}}", "t1", status,
-                                  &data, error, sizeof error));
+    cr_assert(firecrest_read_task("{\"tasks\": {\"t1\": {\"status\": \"101\", \"data\": \"\"}}}",
+                                  "t1", status, &data, error, sizeof error));
     cr_assert_str_eq(status, "101");
     cJSON_Delete(data);
-    cr_assert(firecrest_read_task("{\"task\": {\"status\": \"200\", \"data\": {\"jobid\": \"7\"}}}", "t1", status,
-                                  &data, error, sizeof error));
+    cr_assert(firecrest_read_task("{\"task\": {\"status\": \"200\", \"data\": {\"jobid\": \"7\"}}}",
+                                  "t1", status, &data, error, sizeof error));
     cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(data, "jobid")), "7");
     cJSON_Delete(data);
     cr_assert_not(firecrest_read_task("{\"tasks\": {}}", "t1", status, &data, error, sizeof error));
-    cr_assert_not(firecrest_read_task("{\"tasks\": {\"t1\": {\"status\": 200}}}", "t1", status, &data, error,
-                                      sizeof error), "a numeric status is not FirecREST's");
+    cr_assert_not(firecrest_read_task("{\"tasks\": {\"t1\": {\"status\": 200}}}", "t1", status,
+                                      &data, error, sizeof error),
+                  "a numeric status is not FirecREST's");
     cr_assert_not(firecrest_read_task("not json", "t1", status, &data, error, sizeof error));
 }
 
@@ -55,17 +56,19 @@ Test(firecrest_api, tokens_and_task_ids)
 {
     char token[64], id[64], error[128];
     long expires;
-    cr_assert(firecrest_read_token("{\"access_token\": \"abc\", \"expires_in\": 300}", token, sizeof token,
-                                   &expires, error, sizeof error));
+    cr_assert(firecrest_read_token("{\"access_token\": \"abc\", \"expires_in\": 300}", token,
+                                   sizeof token, &expires, error, sizeof error));
     cr_assert_str_eq(token, "abc");
     cr_assert_eq(expires, 300);
-    cr_assert_not(firecrest_read_token("{\"error\": \"no\"}", token, sizeof token, &expires, error, sizeof error));
+    cr_assert_not(firecrest_read_token("{\"error\": \"no\"}", token, sizeof token, &expires, error,
+                                       sizeof error));
     cr_assert(firecrest_read_task_id("{\"task_id\": \"f00\"}", id, sizeof id, error, sizeof error));
     cr_assert_str_eq(id, "f00");
     cr_assert_not(firecrest_read_task_id("{}", id, sizeof id, error, sizeof error));
 }
 
-static enum parse_outcome parse(bool async, struct firecrest_options *options, const char *const words[])
+static enum parse_outcome parse(bool async, struct firecrest_options *options,
+                                const char *const words[])
 {
     char *argv[16] = {"client"};
     int argc = 1;
@@ -86,17 +89,24 @@ Test(firecrest_api, options_defaults_environment_and_refusals)
     cr_assert_eq(options.jobs, 5);
     cr_assert_str_eq(options.system, "cluster");
     unsetenv("FIRECREST_URL");
-    cr_assert_eq(parse(true, &options, (const char *const[]){"--spacing", "compute=1.5", "--no-merge", "--jobs", "50", NULL}),
+    cr_assert_eq(parse(true, &options,
+                       (const char *const[]){"--spacing", "compute=1.5", "--no-merge", "--jobs",
+                                             "50", NULL}),
                  PARSE_RUN);
     cr_assert_float_eq(options.spacing_s[API_COMPUTE], 1.5, 1e-9);
     cr_assert(!options.merge);
     cr_assert_eq(options.jobs, 50);
-    cr_assert_eq(parse(true, &options, (const char *const[]){"--rate", "tasks=0.5", NULL}), PARSE_RUN, "the old name");
+    cr_assert_eq(parse(true, &options, (const char *const[]){"--rate", "tasks=0.5", NULL}),
+                 PARSE_RUN, "the old name");
     cr_assert_float_eq(options.spacing_s[API_TASKS], 0.5, 1e-9);
-    cr_assert_eq(parse(false, &options, (const char *const[]){"--spacing", "compute=1", NULL}), PARSE_BAD_USAGE);
-    cr_assert_eq(parse(true, &options, (const char *const[]){"--spacing", "cooking=1", NULL}), PARSE_BAD_USAGE);
-    cr_assert_eq(parse(true, &options, (const char *const[]){"--jobs", "0", NULL}), PARSE_BAD_USAGE);
-    cr_assert_eq(parse(true, &options, (const char *const[]){"--url", "ftp://x", NULL}), PARSE_BAD_USAGE);
+    cr_assert_eq(parse(false, &options, (const char *const[]){"--spacing", "compute=1", NULL}),
+                 PARSE_BAD_USAGE);
+    cr_assert_eq(parse(true, &options, (const char *const[]){"--spacing", "cooking=1", NULL}),
+                 PARSE_BAD_USAGE);
+    cr_assert_eq(parse(true, &options, (const char *const[]){"--jobs", "0", NULL}),
+                 PARSE_BAD_USAGE);
+    cr_assert_eq(parse(true, &options, (const char *const[]){"--url", "ftp://x", NULL}),
+                 PARSE_BAD_USAGE);
 }
 
 /* The token endpoint gets the client secret: only ever over HTTP, wherever its URL comes from. */
@@ -104,20 +114,26 @@ Test(firecrest_api, only_http_urls_are_accepted)
 {
     struct firecrest_options options;
     unsetenv("FIRECREST_URL");
-    const char *const refused[] = {"file:///etc/passwd", "ftp://127.0.0.1/token", "gopher://x", "http://", "", "/auth"};
+    const char *const refused[] = {
+        "file:///etc/passwd", "ftp://127.0.0.1/token", "gopher://x", "http://", "", "/auth"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         setenv("AUTH_TOKEN_URL", "http://127.0.0.1:1/auth/token", 1);
-        cr_assert_eq(parse(false, &options, (const char *const[]){"--token-url", refused[i], NULL}), PARSE_BAD_USAGE,
-                     "--token-url %s", refused[i]);
+        cr_assert_eq(parse(false, &options, (const char *const[]){"--token-url", refused[i], NULL}),
+                     PARSE_BAD_USAGE, "--token-url %s", refused[i]);
         setenv("AUTH_TOKEN_URL", refused[i], 1);
-        cr_assert_eq(parse(true, &options, (const char *const[]){NULL}), PARSE_BAD_USAGE, "AUTH_TOKEN_URL=%s", refused[i]);
-        cr_assert_eq(parse(true, &options, (const char *const[]){"--url", refused[i], NULL}), PARSE_BAD_USAGE);
+        cr_assert_eq(parse(true, &options, (const char *const[]){NULL}), PARSE_BAD_USAGE,
+                     "AUTH_TOKEN_URL=%s", refused[i]);
+        cr_assert_eq(parse(true, &options, (const char *const[]){"--url", refused[i], NULL}),
+                     PARSE_BAD_USAGE);
     }
     setenv("FIRECREST_URL", "file:///tmp", 1);
     unsetenv("AUTH_TOKEN_URL");
-    cr_assert_eq(parse(true, &options, (const char *const[]){NULL}), PARSE_BAD_USAGE, "FIRECREST_URL=file:///tmp");
+    cr_assert_eq(parse(true, &options, (const char *const[]){NULL}), PARSE_BAD_USAGE,
+                 "FIRECREST_URL=file:///tmp");
     unsetenv("FIRECREST_URL");
-    cr_assert_eq(parse(true, &options, (const char *const[]){"--token-url", "HTTPS://sso.example/token", NULL}), PARSE_RUN);
+    cr_assert_eq(parse(true, &options,
+                       (const char *const[]){"--token-url", "HTTPS://sso.example/token", NULL}),
+                 PARSE_RUN);
 }
 
 /* Renewed 10 s before expiry, but never at once: a token of 10 s or less is used 1 s. */

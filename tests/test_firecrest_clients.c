@@ -11,7 +11,8 @@
 
 TestSuite(firecrest_clients, .timeout = 60);
 
-static cJSON *run_workflow(const struct server_process *server, const char *const extra[], struct process_result *result)
+static cJSON *run_workflow(const struct server_process *server, const char *const extra[],
+                           struct process_result *result)
 {
     const char *args[24] = {"--url", server->base_url, "--json", "--poll-ms", "100"};
     size_t count = 5;
@@ -29,7 +30,8 @@ Test(firecrest_clients, sync_completes_every_job_with_its_output)
     struct process_result result;
     cJSON *summary = run_workflow(&server, (const char *const[]){"--jobs", "3", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
-    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(summary, "client")), "firecrest-sync");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(summary, "client")),
+                     "firecrest-sync");
     cr_assert_eq(json_number(summary, "completed"), 3);
     cr_assert_eq(json_number(summary, "failed"), 0);
     const cJSON *requests = cJSON_GetObjectItem(summary, "requests");
@@ -58,7 +60,8 @@ Test(firecrest_clients, a_failing_job_is_reported_and_the_exit_is_1)
     struct server_process server;
     server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "100", NULL});
     struct process_result result;
-    cJSON *summary = run_workflow(&server, (const char *const[]){"--jobs", "1", "--script", script, NULL}, &result);
+    cJSON *summary = run_workflow(
+        &server, (const char *const[]){"--jobs", "1", "--script", script, NULL}, &result);
     unlink(script);
     cr_assert_eq(result.exit_code, 1);
     cr_assert_eq(json_number(summary, "failed"), 1);
@@ -72,7 +75,8 @@ Test(firecrest_clients, a_failing_job_is_reported_and_the_exit_is_1)
 Test(firecrest_clients, short_lived_tokens_are_refreshed_mid_run)
 {
     struct server_process server;
-    server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "1200", "--token-lifetime", "11", NULL});
+    server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "1200",
+                                                "--token-lifetime", "11", NULL});
     struct process_result result;
     cJSON *summary = run_workflow(&server, (const char *const[]){"--jobs", "2", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
@@ -87,19 +91,23 @@ Test(firecrest_clients, refused_credentials_dead_servers_and_bad_usage)
     struct server_process server;
     server_start(&server, (const char *const[]){"--threads", "16", NULL});
     struct process_result result;
-    cJSON *summary = run_workflow(&server, (const char *const[]){"--client-secret", "wrong", NULL}, &result);
+    cJSON *summary =
+        run_workflow(&server, (const char *const[]){"--client-secret", "wrong", NULL}, &result);
     cr_assert_eq(result.exit_code, 1);
     cr_assert(strstr(result.err, "token") != NULL, "stderr: %s", result.err);
     cJSON_Delete(summary);
     process_result_free(&result);
     server_stop(&server);
 
-    run_program(&result, "firecrest_sync", (const char *const[]){"--url", "http://127.0.0.1:1", "--jobs", "1", NULL}, 20);
+    run_program(&result, "firecrest_sync",
+                (const char *const[]){"--url", "http://127.0.0.1:1", "--jobs", "1", NULL}, 20);
     cr_assert_eq(result.exit_code, 1);
     cr_assert(strstr(result.err, "Couldn't connect") != NULL, "stderr: %s", result.err);
     process_result_free(&result);
-    const char *const bad[][3] = {{"--jobs", "none", NULL}, {"--spacing", "compute=1", NULL},
-                                  {"--script", "/nonexistent/script.sh", NULL}, {"--bogus", NULL, NULL}};
+    const char *const bad[][3] = {{"--jobs", "none", NULL},
+                                  {"--spacing", "compute=1", NULL},
+                                  {"--script", "/nonexistent/script.sh", NULL},
+                                  {"--bogus", NULL, NULL}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         run_program(&result, "firecrest_sync", bad[i], 10);
         cr_assert_eq(result.exit_code, 2, "%s: exit %d", bad[i][0], result.exit_code);
@@ -113,7 +121,8 @@ Test(firecrest_clients, refused_credentials_dead_servers_and_bad_usage)
 
 /* --- firecrest_async ------------------------------------------------------------------ */
 
-static cJSON *run_async(const struct server_process *server, const char *const extra[], struct process_result *result)
+static cJSON *run_async(const struct server_process *server, const char *const extra[],
+                        struct process_result *result)
 {
     const char *args[32] = {"--url", server->base_url, "--json", "--poll-ms", "100"};
     size_t count = 5;
@@ -136,7 +145,8 @@ Test(firecrest_clients, async_completes_every_job_with_its_output)
     struct process_result result;
     cJSON *summary = run_async(&server, (const char *const[]){"--jobs", "5", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
-    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(summary, "client")), "firecrest-async");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(summary, "client")),
+                     "firecrest-async");
     cr_assert_eq(json_number(summary, "completed"), 5);
     for (int job = 0; job < 5; job++) {
         char line[64];
@@ -169,24 +179,33 @@ static int count_lines_with(const char *text, const char *needle)
 Test(firecrest_clients, async_merges_the_jobs_polls, .timeout = 90)
 {
     struct server_process server;
-    server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "1500", "--rate-limit", "compute=0",
-                                                "--rate-limit", "tasks=0", "--rate-limit", "utilities=0", NULL});
+    server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "1500",
+                                                "--rate-limit", "compute=0", "--rate-limit",
+                                                "tasks=0", "--rate-limit", "utilities=0", NULL});
     struct process_result result;
-    cJSON *summary = run_async(&server, (const char *const[]){"--jobs", "30", "--spacing", "compute=0.05", "--spacing",
-                                                               "tasks=0.02", "--spacing", "utilities=0.01", NULL}, &result);
+    cJSON *summary =
+        run_async(&server,
+                  (const char *const[]){"--jobs", "30", "--spacing", "compute=0.05", "--spacing",
+                                        "tasks=0.02", "--spacing", "utilities=0.01", NULL},
+                  &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
-    int answers = count_lines_with(result.err, " status: ") + count_lines_with(result.err, "is no longer active");
+    int answers = count_lines_with(result.err, " status: ") +
+                  count_lines_with(result.err, "is no longer active");
     double poll_requests = requests_to(summary, "compute") - 30 /* the submissions */;
     cr_assert_geq(answers, 60, "each job should have polled several times (%d answers)", answers);
-    cr_assert_lt(poll_requests * 3, answers, "%.0f compute polls served %d job polls: not merged", poll_requests, answers);
+    cr_assert_lt(poll_requests * 3, answers, "%.0f compute polls served %d job polls: not merged",
+                 poll_requests, answers);
     cJSON_Delete(summary);
     process_result_free(&result);
 
     /* Without merging, every job's poll is a request of its own. */
-    summary = run_async(&server, (const char *const[]){"--jobs", "10", "--spacing", "compute=0.02", "--spacing",
-                                                        "tasks=0.02", "--no-merge", NULL}, &result);
+    summary = run_async(&server,
+                        (const char *const[]){"--jobs", "10", "--spacing", "compute=0.02",
+                                              "--spacing", "tasks=0.02", "--no-merge", NULL},
+                        &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
-    answers = count_lines_with(result.err, " status: ") + count_lines_with(result.err, "is no longer active");
+    answers = count_lines_with(result.err, " status: ") +
+              count_lines_with(result.err, "is no longer active");
     cr_assert_geq(requests_to(summary, "compute") - 10, answers, "--no-merge still merged");
     cJSON_Delete(summary);
     process_result_free(&result);
@@ -206,19 +225,23 @@ Test(firecrest_clients, async_polls_are_not_starved_by_submissions, .timeout = 9
     struct server_process server;
     server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "100", NULL});
     struct process_result result;
-    cJSON *summary = run_async(&server, (const char *const[]){"--jobs", "40", "--spacing", "compute=0.12", NULL}, &result);
+    cJSON *summary = run_async(
+        &server, (const char *const[]){"--jobs", "40", "--spacing", "compute=0.12", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     const char *first_output = strstr(result.err, "0: job output: 0\n");
     const char *last_submission = strstr(result.err, "39: Submitted job with jobid");
     cr_assert(first_output != NULL && last_submission != NULL, "log: %s", result.err);
-    cr_assert_lt(first_output, last_submission, "job 0's polls waited behind all 40 submissions:\n%s", result.err);
+    cr_assert_lt(first_output, last_submission,
+                 "job 0's polls waited behind all 40 submissions:\n%s", result.err);
     cJSON_Delete(summary);
     process_result_free(&result);
 
-    summary = run_async(&server, (const char *const[]){"--jobs", "30", "--poll-ms", "0", NULL}, &result);
+    summary =
+        run_async(&server, (const char *const[]){"--jobs", "30", "--poll-ms", "0", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     double polls = requests_to(summary, "compute") - 30 /* the submissions */;
-    cr_assert_lt(polls, 30, "%.0f compute polls for 30 jobs: polls crowded the submissions out", polls);
+    cr_assert_lt(polls, 30, "%.0f compute polls for 30 jobs: polls crowded the submissions out",
+                 polls);
     cJSON_Delete(summary);
     process_result_free(&result);
     server_stop(&server);
@@ -251,16 +274,20 @@ Test(firecrest_clients, async_polls_the_queue_in_a_few_rounds, .timeout = 90)
 Test(firecrest_clients, async_recovers_from_429s, .timeout = 90)
 {
     struct server_process server;
-    server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "300", "--rate-limit", "compute=3",
-                                                "--rate-limit", "tasks=3", NULL});
+    server_start(&server,
+                 (const char *const[]){"--threads", "16", "--job-ms", "300", "--rate-limit",
+                                       "compute=3", "--rate-limit", "tasks=3", NULL});
     struct process_result result;
-    cJSON *summary = run_async(&server, (const char *const[]){"--jobs", "6", "--spacing", "compute=0.01", "--spacing",
-                                                               "tasks=0.01", NULL}, &result);
+    cJSON *summary = run_async(&server,
+                               (const char *const[]){"--jobs", "6", "--spacing", "compute=0.01",
+                                                     "--spacing", "tasks=0.01", NULL},
+                               &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     cr_assert_eq(json_number(summary, "completed"), 6);
     cr_assert_gt(json_number(summary, "rate_limited"), 0, "the test meant to trip the limit");
     cJSON *stats = server_stats(&server);
-    cr_assert_eq(json_number(cJSON_GetObjectItem(stats, "firecrest"), "rate_limited"), json_number(summary, "rate_limited"));
+    cr_assert_eq(json_number(cJSON_GetObjectItem(stats, "firecrest"), "rate_limited"),
+                 json_number(summary, "rate_limited"));
     cJSON_Delete(stats);
     cJSON_Delete(summary);
     process_result_free(&result);
@@ -274,9 +301,11 @@ Test(firecrest_clients, async_reports_a_failing_job_and_survives_token_expiry)
     cr_assert(write(fd, "echo oops\nexit 4\n", 17) == 17);
     close(fd);
     struct server_process server;
-    server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "1500", "--token-lifetime", "11", NULL});
+    server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "1500",
+                                                "--token-lifetime", "11", NULL});
     struct process_result result;
-    cJSON *summary = run_async(&server, (const char *const[]){"--jobs", "2", "--script", script, NULL}, &result);
+    cJSON *summary =
+        run_async(&server, (const char *const[]){"--jobs", "2", "--script", script, NULL}, &result);
     unlink(script);
     cr_assert_eq(result.exit_code, 1);
     cr_assert_eq(json_number(summary, "failed"), 2);
@@ -286,11 +315,13 @@ Test(firecrest_clients, async_reports_a_failing_job_and_survives_token_expiry)
     process_result_free(&result);
     server_stop(&server);
 
-    run_program(&result, "firecrest_async", (const char *const[]){"--url", "http://127.0.0.1:1", "--jobs", "3", NULL}, 20);
+    run_program(&result, "firecrest_async",
+                (const char *const[]){"--url", "http://127.0.0.1:1", "--jobs", "3", NULL}, 20);
     cr_assert_eq(result.exit_code, 1);
     cr_assert(strstr(result.err, "cannot get a token") != NULL, "stderr: %s", result.err);
     process_result_free(&result);
-    run_program(&result, "firecrest_async", (const char *const[]){"--spacing", "compute", NULL}, 10);
+    run_program(&result, "firecrest_async", (const char *const[]){"--spacing", "compute", NULL},
+                10);
     cr_assert_eq(result.exit_code, 2);
     process_result_free(&result);
 }

@@ -16,38 +16,48 @@ TestSuite(firecrest_faults, .timeout = 90);
 static const char *const clients[] = {"firecrest_sync", "firecrest_async"};
 
 /* An HTTP reply with a JSON body, as a misbehaving peer sends it (static storage). */
-static const char *reply(char *buffer, size_t size, const char *status, const char *headers, const char *json)
+static const char *reply(char *buffer, size_t size, const char *status, const char *headers,
+                         const char *json)
 {
-    snprintf(buffer, size, "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s"
-             "Connection: close\r\n\r\n%s", status, strlen(json), headers, json);
+    snprintf(buffer, size,
+             "HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s"
+             "Connection: close\r\n\r\n%s",
+             status, strlen(json), headers, json);
     return buffer;
 }
 
 static char token_reply[512], short_token_reply[512], too_many[512], wait_for_years[512];
 static char submitted[512], stuck_task[512];
 
-#define REPLY_INTO(buffer, status, headers, json) reply(buffer, sizeof buffer, status, headers, json)
+#define REPLY_INTO(buffer, status, headers, json)                                                  \
+    reply(buffer, sizeof buffer, status, headers, json)
 
 static void make_replies(void)
 {
     REPLY_INTO(token_reply, "200 OK", "", "{\"access_token\": \"t\", \"expires_in\": 300}");
     REPLY_INTO(short_token_reply, "200 OK", "", "{\"access_token\": \"t\", \"expires_in\": 2}");
-    REPLY_INTO(too_many, "429 Too Many Requests", "Retry-After: 1\r\n", "{\"description\": \"slow down\"}");
-    REPLY_INTO(wait_for_years, "429 Too Many Requests", "Retry-After: 999999999\r\n", "{\"description\": \"no\"}");
-    REPLY_INTO(submitted, "201 Created", "", "{\"success\": \"Task created\", \"task_id\": \"t1\"}");
-    REPLY_INTO(stuck_task, "200 OK", "", "{\"tasks\": {\"t1\": {\"status\": \"100\", \"data\": \"queued\"}}}");
+    REPLY_INTO(too_many, "429 Too Many Requests", "Retry-After: 1\r\n",
+               "{\"description\": \"slow down\"}");
+    REPLY_INTO(wait_for_years, "429 Too Many Requests", "Retry-After: 999999999\r\n",
+               "{\"description\": \"no\"}");
+    REPLY_INTO(submitted, "201 Created", "",
+               "{\"success\": \"Task created\", \"task_id\": \"t1\"}");
+    REPLY_INTO(stuck_task, "200 OK", "",
+               "{\"tasks\": {\"t1\": {\"status\": \"100\", \"data\": \"queued\"}}}");
 }
 
 /* The run ended by itself (not killed), with exit 1 and `words` on stderr. */
-static void assert_ended_saying(const struct process_result *result, const char *client, const char *words)
+static void assert_ended_saying(const struct process_result *result, const char *client,
+                                const char *words)
 {
-    cr_assert_eq(result->exit_code, 1, "%s: exit %d, stderr: %s", client, result->exit_code, result->err);
+    cr_assert_eq(result->exit_code, 1, "%s: exit %d, stderr: %s", client, result->exit_code,
+                 result->err);
     cr_assert(strstr(result->err, words) != NULL, "%s: no '%s' in: %s", client, words, result->err);
 }
 
 /* Run `client` for one job against the peer, with `extra` options. */
-static void run_against(struct process_result *result, const char *client, const struct bad_peer *peer,
-                        const char *const extra[])
+static void run_against(struct process_result *result, const char *client,
+                        const struct bad_peer *peer, const char *const extra[])
 {
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d", peer->port);
@@ -56,7 +66,7 @@ static void run_against(struct process_result *result, const char *client, const
     for (size_t i = 0; extra[i] != NULL && count < 23; i++)
         args[count++] = extra[i];
     args[count] = NULL;
-    run_program(result, client, args, 30);   /* killed after 30 s: then the exit is not 1 */
+    run_program(result, client, args, 30); /* killed after 30 s: then the exit is not 1 */
 }
 
 Test(firecrest_faults, a_429_for_ever_is_retried_max_retries_times)
@@ -69,8 +79,10 @@ Test(firecrest_faults, a_429_for_ever_is_retried_max_retries_times)
         struct process_result result;
         run_against(&result, clients[c], &peer, (const char *const[]){"--max-retries", "2", NULL});
         bad_peer_stop(&peer);
-        assert_ended_saying(&result, clients[c], "answered 429 (too many requests) 3 times in a row");
-        cr_assert_eq(routes[1].hits, 3, "%s: one call and 2 retries, not %d", clients[c], routes[1].hits);
+        assert_ended_saying(&result, clients[c],
+                            "answered 429 (too many requests) 3 times in a row");
+        cr_assert_eq(routes[1].hits, 3, "%s: one call and 2 retries, not %d", clients[c],
+                     routes[1].hits);
         process_result_free(&result);
     }
 }
@@ -79,7 +91,8 @@ Test(firecrest_faults, a_retry_after_of_years_is_not_waited_for)
 {
     make_replies();
     for (size_t c = 0; c < 2; c++) {
-        struct peer_route routes[] = {{"/auth/token", token_reply, 0}, {"/compute", wait_for_years, 0}};
+        struct peer_route routes[] = {{"/auth/token", token_reply, 0},
+                                      {"/compute", wait_for_years, 0}};
         struct bad_peer peer;
         bad_peer_start_routed(&peer, routes, 2);
         struct process_result result;
@@ -95,8 +108,8 @@ Test(firecrest_faults, a_task_stuck_at_100_ends_at_the_deadline)
 {
     make_replies();
     for (size_t c = 0; c < 2; c++) {
-        struct peer_route routes[] = {{"/auth/token", token_reply, 0}, {"/compute", submitted, 0},
-                                      {"/tasks", stuck_task, 0}};
+        struct peer_route routes[] = {
+            {"/auth/token", token_reply, 0}, {"/compute", submitted, 0}, {"/tasks", stuck_task, 0}};
         struct bad_peer peer;
         bad_peer_start_routed(&peer, routes, 3);
         struct process_result result;
@@ -115,7 +128,8 @@ Test(firecrest_faults, a_short_token_lifetime_is_no_token_storm)
 {
     make_replies();
     for (size_t c = 0; c < 2; c++) {
-        struct peer_route routes[] = {{"/auth/token", short_token_reply, 0}, {"/compute", submitted, 0},
+        struct peer_route routes[] = {{"/auth/token", short_token_reply, 0},
+                                      {"/compute", submitted, 0},
                                       {"/tasks", stuck_task, 0}};
         struct bad_peer peer;
         bad_peer_start_routed(&peer, routes, 3);
@@ -152,10 +166,12 @@ Test(firecrest_faults, a_token_url_that_is_not_http_is_refused)
     for (size_t c = 0; c < 2; c++) {
         for (size_t u = 0; u < 2; u++) {
             struct process_result result;
-            run_program(&result, clients[c], (const char *const[]){"--token-url", urls[u], NULL}, 10);
+            run_program(&result, clients[c], (const char *const[]){"--token-url", urls[u], NULL},
+                        10);
             cr_assert_eq(result.exit_code, 2, "%s --token-url %s: exit %d", clients[c], urls[u],
                          result.exit_code);
-            cr_assert(strstr(result.err, "not an http:// or https:// URL") != NULL, "%s", result.err);
+            cr_assert(strstr(result.err, "not an http:// or https:// URL") != NULL, "%s",
+                      result.err);
             process_result_free(&result);
         }
     }
@@ -165,10 +181,13 @@ Test(firecrest_faults, a_token_url_that_is_not_http_is_refused)
 Test(firecrest_faults, stats_reset_zeroes_the_firecrest_counters)
 {
     struct server_process server;
-    server_start(&server, (const char *const[]){"--job-ms", "100", "--rate-limit", "tasks=1", NULL});
+    server_start(&server,
+                 (const char *const[]){"--job-ms", "100", "--rate-limit", "tasks=1", NULL});
     struct process_result result;
-    run_program(&result, "firecrest_sync", (const char *const[]){"--url", server.base_url, "--jobs", "1",
-                                                                 "--poll-ms", "100", NULL}, 30);
+    run_program(
+        &result, "firecrest_sync",
+        (const char *const[]){"--url", server.base_url, "--jobs", "1", "--poll-ms", "100", NULL},
+        30);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     process_result_free(&result);
     cJSON *stats = server_stats(&server);

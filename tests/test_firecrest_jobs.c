@@ -10,7 +10,8 @@
 
 #include "firecrest_support.h"
 
-TestSuite(firecrest_jobs, .init = firecrest_server_start, .fini = firecrest_server_stop, .timeout = 30);
+TestSuite(firecrest_jobs, .init = firecrest_server_start, .fini = firecrest_server_stop,
+          .timeout = 30);
 
 static const char *string_of(const cJSON *object, const char *field)
 {
@@ -23,8 +24,9 @@ static const char *string_of(const cJSON *object, const char *field)
 static cJSON *submit(const char *script)
 {
     struct reply reply;
-    cr_assert_eq(upload_file("/compute/jobs/upload", NULL, "job.sh", script, strlen(script), &reply), 201,
-                 "%s", reply.body);
+    cr_assert_eq(
+        upload_file("/compute/jobs/upload", NULL, "job.sh", script, strlen(script), &reply), 201,
+        "%s", reply.body);
     cr_assert_str_eq(string_of(reply.json, "success"), "Task created");
     char task_id[64];
     snprintf(task_id, sizeof task_id, "%s", string_of(reply.json, "task_id"));
@@ -87,8 +89,9 @@ static void wait_until_inactive(const char *jobid, char *seen, size_t size)
 
 Test(firecrest_jobs, a_job_runs_to_completed_and_its_output_has_the_echo_lines)
 {
-    cJSON *job = submit("#!/bin/bash\n#SBATCH --job-name=hello\necho hello\necho \"from  the\" 'kit'\n"
-                        "rm -rf / # never run: the script is only read\n");
+    cJSON *job =
+        submit("#!/bin/bash\n#SBATCH --job-name=hello\necho hello\necho \"from  the\" 'kit'\n"
+               "rm -rf / # never run: the script is only read\n");
     const char *jobid = string_of(job, "jobid");
     cr_assert_str_eq(string_of(job, "result"), "Job submitted");
     char seen[64];
@@ -147,9 +150,12 @@ Test(firecrest_jobs, a_cancelled_job_ends_cancelled)
 Test(firecrest_jobs, submit_by_path_and_list_several_jobs)
 {
     struct reply reply;
-    cr_assert_eq(upload_file("/utilities/upload", "/home/test_user", "batch.sh", "echo by path\n", 13, &reply), 201);
+    cr_assert_eq(upload_file("/utilities/upload", "/home/test_user", "batch.sh", "echo by path\n",
+                             13, &reply),
+                 201);
     reply_free(&reply);
-    call_api(&reply, "POST", "/compute/jobs/path", "cluster", "targetPath=/home/test_user/batch.sh", token);
+    call_api(&reply, "POST", "/compute/jobs/path", "cluster", "targetPath=/home/test_user/batch.sh",
+             token);
     cr_assert_eq(reply.status, 201, "%s", reply.body);
     cJSON *task = wait_for_task(string_of(reply.json, "task_id"), "200,400");
     reply_free(&reply);
@@ -209,9 +215,12 @@ Test(firecrest_jobs, tasks_are_listed_by_id_and_invisible_to_another_user)
 Test(firecrest_jobs, external_download_round_trip_and_invalidate)
 {
     struct reply reply;
-    cr_assert_eq(upload_file("/utilities/upload", "/home/test_user", "data.txt", "payload\n", 8, &reply), 201);
+    cr_assert_eq(
+        upload_file("/utilities/upload", "/home/test_user", "data.txt", "payload\n", 8, &reply),
+        201);
     reply_free(&reply);
-    call_api(&reply, "POST", "/storage/xfer-external/download", "cluster", "sourcePath=/home/test_user/data.txt", token);
+    call_api(&reply, "POST", "/storage/xfer-external/download", "cluster",
+             "sourcePath=/home/test_user/data.txt", token);
     cr_assert_eq(reply.status, 201, "%s", reply.body);
     char task_id[64];
     snprintf(task_id, sizeof task_id, "%s", string_of(reply.json, "task_id"));
@@ -219,7 +228,8 @@ Test(firecrest_jobs, external_download_round_trip_and_invalidate)
     cJSON *task = wait_for_task(task_id, "117,118");
     cr_assert_str_eq(string_of(task, "status"), "117");
     const char *url = string_of(cJSON_GetObjectItem(task, "data"), "url");
-    cr_assert(strncmp(url, server.base_url, strlen(server.base_url)) == 0, "the URL points back at the server: %s", url);
+    cr_assert(strncmp(url, server.base_url, strlen(server.base_url)) == 0,
+              "the URL points back at the server: %s", url);
 
     long status;
     char *body = http_request("GET", url, &status);
@@ -232,10 +242,12 @@ Test(firecrest_jobs, external_download_round_trip_and_invalidate)
     reply_free(&reply);
     char task_header[128];
     snprintf(task_header, sizeof task_header, "X-Task-Id: %s", task_id);
-    call_api_with_header(&reply, "POST", "/storage/xfer-external/invalidate", NULL, NULL, other_token, task_header);
+    call_api_with_header(&reply, "POST", "/storage/xfer-external/invalidate", NULL, NULL,
+                         other_token, task_header);
     cr_assert_eq(reply.status, 400, "another user cannot invalidate my URL");
     reply_free(&reply);
-    call_api_with_header(&reply, "POST", "/storage/xfer-external/invalidate", NULL, NULL, token, task_header);
+    call_api_with_header(&reply, "POST", "/storage/xfer-external/invalidate", NULL, NULL, token,
+                         task_header);
     cr_assert_eq(reply.status, 201, "%s", reply.body);
     reply_free(&reply);
     body = http_request("GET", url, &status);
@@ -243,7 +255,8 @@ Test(firecrest_jobs, external_download_round_trip_and_invalidate)
     free(body);
     cJSON_Delete(task);
 
-    call_api(&reply, "POST", "/storage/xfer-external/download", "cluster", "sourcePath=/../etc/passwd", token);
+    call_api(&reply, "POST", "/storage/xfer-external/download", "cluster",
+             "sourcePath=/../etc/passwd", token);
     task = wait_for_task(string_of(reply.json, "task_id"), "117,118");
     cr_assert_str_eq(string_of(task, "status"), "118", "staging a file outside the sandbox fails");
     cJSON_Delete(task);
@@ -296,7 +309,9 @@ Test(firecrest_jobs, external_upload_round_trip_runs_the_given_command)
 Test(firecrest_jobs, internal_transfers_copy_move_and_remove_inside_the_sandbox)
 {
     struct reply reply;
-    cr_assert_eq(upload_file("/utilities/upload", "/home/test_user", "original.txt", "keep me\n", 8, &reply), 201);
+    cr_assert_eq(
+        upload_file("/utilities/upload", "/home/test_user", "original.txt", "keep me\n", 8, &reply),
+        201);
     reply_free(&reply);
     const char *const steps[][2] = {
         {"cp", "sourcePath=/home/test_user/original.txt&targetPath=/home/test_user/copy.txt"},
@@ -311,7 +326,8 @@ Test(firecrest_jobs, internal_transfers_copy_move_and_remove_inside_the_sandbox)
         cJSON *task = wait_for_task(string_of(reply.json, "task_id"), "200,400");
         reply_free(&reply);
         char seen[64];
-        wait_until_inactive(string_of(cJSON_GetObjectItem(task, "data"), "jobid"), seen, sizeof seen);
+        wait_until_inactive(string_of(cJSON_GetObjectItem(task, "data"), "jobid"), seen,
+                            sizeof seen);
         cJSON_Delete(task);
     }
     char *moved = view("/home/test_user/moved.txt");
@@ -327,7 +343,8 @@ Test(firecrest_jobs, internal_transfers_copy_move_and_remove_inside_the_sandbox)
 Test(firecrest_jobs, reservations_are_created_listed_updated_and_deleted)
 {
     struct reply reply;
-    const char *fields = "account=proj&numberOfNodes=2&nodeType=gpu&starttime=2030-01-01T00:00:00&endtime=2030-01-02T00:00:00";
+    const char *fields = "account=proj&numberOfNodes=2&nodeType=gpu&starttime=2030-01-01T00:00:00&"
+                         "endtime=2030-01-02T00:00:00";
     char form[256];
     snprintf(form, sizeof form, "reservation=class&%s", fields);
     call_api(&reply, "POST", "/reservations", "cluster", form, token);
@@ -337,7 +354,9 @@ Test(firecrest_jobs, reservations_are_created_listed_updated_and_deleted)
     cr_assert_eq(reply.status, 400, "a second one by the same name is refused");
     reply_free(&reply);
     call_api(&reply, "PUT", "/reservations/class", "cluster",
-             "account=proj&numberOfNodes=4&nodeType=gpu&starttime=2030-01-01T00:00:00&endtime=2030-01-02T00:00:00", token);
+             "account=proj&numberOfNodes=4&nodeType=gpu&starttime=2030-01-01T00:00:00&endtime=2030-"
+             "01-02T00:00:00",
+             token);
     cr_assert_eq(reply.status, 200, "%s", reply.body);
     reply_free(&reply);
     call_api(&reply, "GET", "/reservations", "cluster", NULL, token);

@@ -29,14 +29,44 @@
 /* --- the hostile values (URL-encoded: they go into a query or a form body) --- */
 
 static const char *const hostile_values[] = {
-    "", "-8", "-1", "0", "1", "+5", "%205", "0x7fffffff", "4294967296",
-    "-9223372036854775808", "9223372036854775808", "99999999999999999999999", "1e400", "nan",
-    "%00", "a%00b", "/home/test_user/sweep%00/x", "%0d%0aSet-Cookie:%20forged=1%0d%0a%0d%0abody",
-    "%1b%5b2J%1b%5b31mred", "%ff%fe%fd", "%c0%af", "..", "../..", ".", "/", "//", "/..", "/etc/passwd",
-    "/home", "/home/", "/home/other_user", "/home/other_user/planted.txt",
-    "/home/test_user/../other_user/planted.txt", "/home/test_user/../../../outside.txt",
-    "/home/test_user/sweep/../../test_user/sweep/file.txt", "/home/test_user/sweep",
-    "/home/test_user", "/home/test_user/",
+    "",
+    "-8",
+    "-1",
+    "0",
+    "1",
+    "+5",
+    "%205",
+    "0x7fffffff",
+    "4294967296",
+    "-9223372036854775808",
+    "9223372036854775808",
+    "99999999999999999999999",
+    "1e400",
+    "nan",
+    "%00",
+    "a%00b",
+    "/home/test_user/sweep%00/x",
+    "%0d%0aSet-Cookie:%20forged=1%0d%0a%0d%0abody",
+    "%1b%5b2J%1b%5b31mred",
+    "%ff%fe%fd",
+    "%c0%af",
+    "..",
+    "../..",
+    ".",
+    "/",
+    "//",
+    "/..",
+    "/etc/passwd",
+    "/home",
+    "/home/",
+    "/home/other_user",
+    "/home/other_user/planted.txt",
+    "/home/test_user/../other_user/planted.txt",
+    "/home/test_user/../../../outside.txt",
+    "/home/test_user/sweep/../../test_user/sweep/file.txt",
+    "/home/test_user/sweep",
+    "/home/test_user",
+    "/home/test_user/",
     NULL, /* end of the fixed ones; the long ones are made at run time */
 };
 
@@ -85,12 +115,21 @@ struct endpoint {
 
 static const struct endpoint endpoints[] = {
     {"GET", "/say-hi", {{"delay_ms", "0"}}},
-    {"POST", "/auth/token", {{"grant_type", "client_credentials"}, {"client_id", "kit-client"},
-                             {"client_secret", "kit-secret"}}},
-    {"GET", "/utilities/ls", {{"targetPath", DIRECTORY}, {"showhidden", "true"}, {"recursive", "true"}}},
+    {"POST",
+     "/auth/token",
+     {{"grant_type", "client_credentials"},
+      {"client_id", "kit-client"},
+      {"client_secret", "kit-secret"}}},
+    {"GET",
+     "/utilities/ls",
+     {{"targetPath", DIRECTORY}, {"showhidden", "true"}, {"recursive", "true"}}},
     {"POST", "/utilities/mkdir", {{"targetPath", DIRECTORY "/made"}, {"p", "true"}}},
-    {"PUT", "/utilities/rename", {{"targetPath", DIRECTORY "/renamed.txt"}, {"sourcePath", FILE_PATH}}},
-    {"POST", "/utilities/copy", {{"targetPath", DIRECTORY "/copied.txt"}, {"sourcePath", FILE_PATH}}},
+    {"PUT",
+     "/utilities/rename",
+     {{"targetPath", DIRECTORY "/renamed.txt"}, {"sourcePath", FILE_PATH}}},
+    {"POST",
+     "/utilities/copy",
+     {{"targetPath", DIRECTORY "/copied.txt"}, {"sourcePath", FILE_PATH}}},
     {"PUT", "/utilities/chmod", {{"targetPath", FILE_PATH}, {"mode", "644"}}},
     {"POST", "/utilities/symlink", {{"targetPath", FILE_PATH}, {"linkPath", DIRECTORY "/link"}}},
     {"GET", "/utilities/file", {{"targetPath", FILE_PATH}}},
@@ -109,33 +148,72 @@ static const struct endpoint endpoints[] = {
     {"GET", "/compute/acct", {{"jobs", "1001"}}},
     {"GET", "/tasks", {{"tasks", "abc"}}},
     {"POST", "/storage/xfer-external/download", {{"sourcePath", FILE_PATH}}},
-    {"POST", "/storage/xfer-external/upload", {{"sourcePath", "local.txt"}, {"targetPath", DIRECTORY}}},
-    {"POST", "/storage/xfer-internal/cp", {{"sourcePath", FILE_PATH}, {"targetPath", DIRECTORY "/cp.txt"},
-                                           {"jobName", "cp"}}},
-    {"POST", "/storage/xfer-internal/mv", {{"sourcePath", DIRECTORY "/cp.txt"}, {"targetPath", DIRECTORY "/mv.txt"}}},
-    {"POST", "/storage/xfer-internal/rsync", {{"sourcePath", FILE_PATH}, {"targetPath", DIRECTORY "/rs.txt"}}},
+    {"POST",
+     "/storage/xfer-external/upload",
+     {{"sourcePath", "local.txt"}, {"targetPath", DIRECTORY}}},
+    {"POST",
+     "/storage/xfer-internal/cp",
+     {{"sourcePath", FILE_PATH}, {"targetPath", DIRECTORY "/cp.txt"}, {"jobName", "cp"}}},
+    {"POST",
+     "/storage/xfer-internal/mv",
+     {{"sourcePath", DIRECTORY "/cp.txt"}, {"targetPath", DIRECTORY "/mv.txt"}}},
+    {"POST",
+     "/storage/xfer-internal/rsync",
+     {{"sourcePath", FILE_PATH}, {"targetPath", DIRECTORY "/rs.txt"}}},
     {"POST", "/storage/xfer-internal/rm", {{"sourcePath", DIRECTORY "/rs.txt"}}},
-    {"POST", "/reservations", {{"reservation", "r1"}, {"account", "a"}, {"numberOfNodes", "1"},
-                               {"nodeType", "gpu"}, {"starttime", "2030-01-01T00:00:00"},
-                               {"endtime", "2030-01-02T00:00:00"}}},
-    {"PUT", "/reservations/r1", {{"account", "a"}, {"numberOfNodes", "1"}, {"nodeType", "gpu"},
-                                 {"starttime", "2030-01-01T00:00:00"}, {"endtime", "2030-01-02T00:00:00"}}},
+    {"POST",
+     "/reservations",
+     {{"reservation", "r1"},
+      {"account", "a"},
+      {"numberOfNodes", "1"},
+      {"nodeType", "gpu"},
+      {"starttime", "2030-01-01T00:00:00"},
+      {"endtime", "2030-01-02T00:00:00"}}},
+    {"PUT",
+     "/reservations/r1",
+     {{"account", "a"},
+      {"numberOfNodes", "1"},
+      {"nodeType", "gpu"},
+      {"starttime", "2030-01-01T00:00:00"},
+      {"endtime", "2030-01-02T00:00:00"}}},
 };
 
 /* Hostile values in the path itself (already URL-encoded). */
 static const char *const path_values[] = {
-    "/tasks/%00", "/tasks/%0d%0aX:%20y", "/tasks/-1", "/tasks/..%2f..%2f", "/compute/jobs/-1",
-    "/compute/jobs/99999999999999999999999", "/compute/jobs/%00", "/compute/jobs/1e3",
-    "/reservations/%00", "/reservations/..", "/reservations/%0d%0a", "/objects/%00", "/objects/..",
-    "/status/systems/%0d%0a", "/status/services/%ff", "/say-hi%00.json", "/stats%00", "/%00",
-    "/utilities/%00", "/say-hi?delay_ms=-1", "/say-hi?delay_ms=99999999999999999999",
+    "/tasks/%00",
+    "/tasks/%0d%0aX:%20y",
+    "/tasks/-1",
+    "/tasks/..%2f..%2f",
+    "/compute/jobs/-1",
+    "/compute/jobs/99999999999999999999999",
+    "/compute/jobs/%00",
+    "/compute/jobs/1e3",
+    "/reservations/%00",
+    "/reservations/..",
+    "/reservations/%0d%0a",
+    "/objects/%00",
+    "/objects/..",
+    "/status/systems/%0d%0a",
+    "/status/services/%ff",
+    "/say-hi%00.json",
+    "/stats%00",
+    "/%00",
+    "/utilities/%00",
+    "/say-hi?delay_ms=-1",
+    "/say-hi?delay_ms=99999999999999999999",
 };
 
 /* Hostile header values. */
 static const char *const header_values[] = {
-    "", "%00", "cluster\x01", "no-such-system", "../cluster", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "",
+    "%00",
+    "cluster\x01",
+    "no-such-system",
+    "../cluster",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-    "\xff\xfe", "cluster,daint",
+    "\xff\xfe",
+    "cluster,daint",
 };
 
 /* --- one request: a status below 500, within 5 s --------------------------------- */
@@ -148,8 +226,8 @@ static size_t ignore_body(char *data, size_t size, size_t count, void *unused)
 }
 
 /* Send one request; fail the test, naming it, unless it is answered below 500 in 5 s. */
-static void expect_answer(const char *method, const char *path, const char *form, const char *system,
-                          const char *authorization, const char *what)
+static void expect_answer(const char *method, const char *path, const char *form,
+                          const char *system, const char *authorization, const char *what)
 {
     char url[16384], header[4096], machine[4096];
     snprintf(url, sizeof url, "%s%s", server.base_url, path);
@@ -175,7 +253,8 @@ static void expect_answer(const char *method, const char *path, const char *form
     curl_slist_free_all(headers);
     curl_easy_cleanup(easy);
     cr_assert_eq(code, CURLE_OK, "%s %s (%s): %s", method, path, what, curl_easy_strerror(code));
-    cr_assert(status > 0 && status < 500, "%s %.200s (%.300s): status %ld", method, path, what, status);
+    cr_assert(status > 0 && status < 500, "%s %.200s (%.300s): status %ld", method, path, what,
+              status);
 }
 
 /* One call of `endpoint` with parameter `hostile` (an index) set to `value`. */
@@ -186,14 +265,15 @@ static void call_with(const struct endpoint *endpoint, int hostile, const char *
     parameters[0] = '\0';
     for (int i = 0; i < 8 && endpoint->parameters[i].name != NULL; i++) {
         size_t used = strlen(parameters);
-        snprintf(parameters + used, room - used, "%s%s=%s", i > 0 ? "&" : "", endpoint->parameters[i].name,
-                 i == hostile ? value : endpoint->parameters[i].sane);
+        snprintf(parameters + used, room - used, "%s%s=%s", i > 0 ? "&" : "",
+                 endpoint->parameters[i].name, i == hostile ? value : endpoint->parameters[i].sane);
     }
     bool is_get = strcmp(endpoint->method, "GET") == 0;
     char *path = malloc(room + strlen(endpoint->path));
     sprintf(path, is_get ? "%s?%s" : "%s", endpoint->path, parameters);
     char what[128], bearer[2100];
-    snprintf(what, sizeof what, "%s=%.60s", hostile >= 0 ? endpoint->parameters[hostile].name : "-", value);
+    snprintf(what, sizeof what, "%s=%.60s", hostile >= 0 ? endpoint->parameters[hostile].name : "-",
+             value);
     snprintf(bearer, sizeof bearer, "Bearer %s", token);
     expect_answer(endpoint->method, path, is_get ? NULL : parameters, "cluster", bearer, what);
     free(path);
@@ -227,21 +307,41 @@ static char *read_whole(const char *path)
 
 static void start_hostile_server(void)
 {
-    snprintf(sandbox_root, sizeof sandbox_root, "%s/evloop-hostile-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(sandbox_root, sizeof sandbox_root, "%s/evloop-hostile-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     cr_assert(mkdtemp(sandbox_root) != NULL);
-    server_start(&server, (const char *const[]){
-        "--delay-ms", "0", "--threads", "16", "--firecrest-root", sandbox_root, "--job-ms", "0",
-        "--client", "other-client:other-secret:other_user", "--rate-limit", "status=0",
-        "--rate-limit", "utilities=0", "--rate-limit", "compute=0", "--rate-limit", "tasks=0",
-        "--rate-limit", "storage=0", "--rate-limit", "reservations=0", NULL});
+    server_start(&server, (const char *const[]){"--delay-ms",
+                                                "0",
+                                                "--threads",
+                                                "16",
+                                                "--firecrest-root",
+                                                sandbox_root,
+                                                "--job-ms",
+                                                "0",
+                                                "--client",
+                                                "other-client:other-secret:other_user",
+                                                "--rate-limit",
+                                                "status=0",
+                                                "--rate-limit",
+                                                "utilities=0",
+                                                "--rate-limit",
+                                                "compute=0",
+                                                "--rate-limit",
+                                                "tasks=0",
+                                                "--rate-limit",
+                                                "storage=0",
+                                                "--rate-limit",
+                                                "reservations=0",
+                                                NULL});
     long status;
-    fetch_token("grant_type=client_credentials&client_id=kit-client&client_secret=kit-secret", token,
-                sizeof token, &status);
+    fetch_token("grant_type=client_credentials&client_id=kit-client&client_secret=kit-secret",
+                token, sizeof token, &status);
     cr_assert_eq(status, 200);
     /* The sandbox's systems are <root>/<system>: <root> itself is outside every one. */
     snprintf(outside_file, sizeof outside_file, "%s/outside.txt", sandbox_root);
     write_file(outside_file, planted);
-    snprintf(others_file, sizeof others_file, "%s/cluster/home/other_user/planted.txt", sandbox_root);
+    snprintf(others_file, sizeof others_file, "%s/cluster/home/other_user/planted.txt",
+             sandbox_root);
     write_file(others_file, planted);
     make_long_values();
 }
@@ -256,9 +356,11 @@ static void stop_hostile_server(void)
 static void make_sweep_directory(void)
 {
     struct reply reply;
-    call_api(&reply, "POST", "/utilities/mkdir", "cluster", "targetPath=" DIRECTORY "&p=true", token);
+    call_api(&reply, "POST", "/utilities/mkdir", "cluster", "targetPath=" DIRECTORY "&p=true",
+             token);
     reply_free(&reply);
-    upload_file("/utilities/upload", DIRECTORY, "file.txt", "one\ntwo\nthree\nfour\nfive\n", 24, &reply);
+    upload_file("/utilities/upload", DIRECTORY, "file.txt", "one\ntwo\nthree\nfour\nfive\n", 24,
+                &reply);
     reply_free(&reply);
 }
 
@@ -268,7 +370,8 @@ static void expect_still_serving_and_planted_files_intact(void)
     cr_assert(stats != NULL, "the server no longer answers /stats");
     cJSON_Delete(stats);
     const char *content = read_whole(outside_file);
-    cr_assert(content != NULL && strcmp(content, planted) == 0, "the file outside the sandbox was touched");
+    cr_assert(content != NULL && strcmp(content, planted) == 0,
+              "the file outside the sandbox was touched");
     content = read_whole(others_file);
     cr_assert(content != NULL && strcmp(content, planted) == 0, "other_user's file was touched");
 }
@@ -296,31 +399,39 @@ Test(hostile, hostile_paths_and_headers)
     snprintf(bearer, sizeof bearer, "Bearer %s", token);
     for (size_t i = 0; i < sizeof path_values / sizeof path_values[0]; i++)
         for (int m = 0; m < 3; m++)
-            expect_answer((const char *[]){"GET", "PUT", "DELETE"}[m], path_values[i], NULL, "cluster", bearer,
-                          "the path");
+            expect_answer((const char *[]){"GET", "PUT", "DELETE"}[m], path_values[i], NULL,
+                          "cluster", bearer, "the path");
     for (size_t e = 0; e < sizeof endpoints / sizeof endpoints[0]; e++) {
         for (size_t h = 0; h < sizeof header_values / sizeof header_values[0]; h++) {
-            expect_answer(endpoints[e].method, endpoints[e].path, NULL, header_values[h], bearer, "X-Machine-Name");
+            expect_answer(endpoints[e].method, endpoints[e].path, NULL, header_values[h], bearer,
+                          "X-Machine-Name");
             char authorization[256];
             snprintf(authorization, sizeof authorization, "Bearer %s", header_values[h]);
-            expect_answer(endpoints[e].method, endpoints[e].path, NULL, "cluster", authorization, "Authorization");
+            expect_answer(endpoints[e].method, endpoints[e].path, NULL, "cluster", authorization,
+                          "Authorization");
         }
-        expect_answer(endpoints[e].method, endpoints[e].path, NULL, "cluster", "Basic %00", "Authorization");
+        expect_answer(endpoints[e].method, endpoints[e].path, NULL, "cluster", "Basic %00",
+                      "Authorization");
     }
     /* invalidate reads X-Task-Id; the token endpoint reads Basic credentials. */
-    static const char *const task_ids[] = {"", "%00", "x\x01y", "../..", "0123456789abcdef0123456789abcdef0"};
+    static const char *const task_ids[] = {"", "%00", "x\x01y", "../..",
+                                           "0123456789abcdef0123456789abcdef0"};
     for (size_t i = 0; i < sizeof task_ids / sizeof task_ids[0]; i++) {
         struct reply reply;
         char header[128];
         snprintf(header, sizeof header, "X-Task-Id: %s", task_ids[i]);
-        call_api_with_header(&reply, "POST", "/storage/xfer-external/invalidate", NULL, "", token, header);
-        cr_assert(reply.status > 0 && reply.status < 500, "X-Task-Id '%s': %ld", task_ids[i], reply.status);
+        call_api_with_header(&reply, "POST", "/storage/xfer-external/invalidate", NULL, "", token,
+                             header);
+        cr_assert(reply.status > 0 && reply.status < 500, "X-Task-Id '%s': %ld", task_ids[i],
+                  reply.status);
         reply_free(&reply);
     }
-    static const char *const basics[] = {"Basic ", "Basic ====", "Basic a2l0LWNsaWVudAA6a2l0LXNlY3JldA==",
+    static const char *const basics[] = {"Basic ",
+                                         "Basic ====", "Basic a2l0LWNsaWVudAA6a2l0LXNlY3JldA==",
                                          "Basic a2l0LWNsaWVudDpraXQtc2VjcmV0AGp1bms="};
     for (size_t i = 0; i < sizeof basics / sizeof basics[0]; i++)
-        expect_answer("POST", "/auth/token", "grant_type=client_credentials", NULL, basics[i], "Basic");
+        expect_answer("POST", "/auth/token", "grant_type=client_credentials", NULL, basics[i],
+                      "Basic");
     expect_still_serving_and_planted_files_intact();
 }
 
@@ -328,13 +439,30 @@ Test(hostile, hostile_paths_and_headers)
 Test(hostile, upload_names_and_targets)
 {
     static const char *const names[] = {
-        "..", ".", "", "a/b", "/etc/passwd", "x\r\nSet-Cookie: y", "\x1b[31m", "\xff\xfe", "planted.txt",
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "..",
+        ".",
+        "",
+        "a/b",
+        "/etc/passwd",
+        "x\r\nSet-Cookie: y",
+        "\x1b[31m",
+        "\xff\xfe",
+        "planted.txt",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaa"
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
     };
     static const char *const targets[] = {
-        DIRECTORY, "", "/", "..", "/home/other_user", "/home/test_user/../other_user", "/etc", "x\r\ny",
+        DIRECTORY,
+        "",
+        "/",
+        "..",
+        "/home/other_user",
+        "/home/test_user/../other_user",
+        "/etc",
+        "x\r\ny",
         "/home/test_user/nope/deeper",
     };
     make_sweep_directory();
@@ -344,8 +472,8 @@ Test(hostile, upload_names_and_targets)
                 struct reply reply;
                 const char *path = e == 0 ? "/utilities/upload" : "/compute/jobs/upload";
                 long status = upload_file(path, targets[t], names[n], "echo x\n", 7, &reply);
-                cr_assert(status > 0 && status < 500, "%s name '%s' target '%s': %ld", path, names[n], targets[t],
-                          status);
+                cr_assert(status > 0 && status < 500, "%s name '%s' target '%s': %ld", path,
+                          names[n], targets[t], status);
                 reply_free(&reply);
             }
         }

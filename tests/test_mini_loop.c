@@ -9,8 +9,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "mini_loop.h"
@@ -363,7 +363,8 @@ static void on_ping_pong(struct mini_loop *loop, int fd, int ready, void *state_
     if (ready & MINI_LOOP_READABLE) {
         cr_assert_eq(read(fd, &byte, 1), 1);
         state->reads++;
-        mini_loop_watch_fd(loop, fd, MINI_LOOP_WRITABLE, on_ping_pong, state); /* same fd, new events */
+        mini_loop_watch_fd(loop, fd, MINI_LOOP_WRITABLE, on_ping_pong,
+                           state); /* same fd, new events */
     } else {
         cr_assert(ready & MINI_LOOP_WRITABLE);
         cr_assert_eq(write(fd, "!", 1), 1);
@@ -450,7 +451,8 @@ Test(mini_loop, news_about_a_closed_fd_does_not_reach_the_fd_that_reuses_its_num
     mini_loop_run(loop);
     cr_assert_eq(state.second_calls, 0);
     cr_assert_eq(state.fresh_calls, 1);
-    int to_close[] = {state.first[0], state.first[1], state.second[1], state.fresh[0], state.fresh[1]};
+    int to_close[] = {state.first[0], state.first[1], state.second[1], state.fresh[0],
+                      state.fresh[1]};
     for (size_t i = 0; i < sizeof to_close / sizeof to_close[0]; i++)
         close(to_close[i]);
     mini_loop_destroy(loop);
@@ -575,7 +577,8 @@ Test(mini_loop, the_readmes_quotes_match_the_code)
         cr_assert(end != NULL, "a ```c block is never closed");
         *end = '\0';
         cr_assert(strstr(source, block) != NULL || strstr(header, block) != NULL,
-                  "mini_loop/README.md quotes code that is no longer in mini_loop.c/.h:\n%s", block);
+                  "mini_loop/README.md quotes code that is no longer in mini_loop.c/.h:\n%s",
+                  block);
         quotes++;
         block = end + 3;
     }

@@ -30,17 +30,28 @@ TestSuite(mini_tasks, .timeout = 30);
 
 /* What the tutorial's Python prints for each scenario. */
 static const char *const sequential_lines[] = {
-    "Starting main function", "Hello from my async function 1", "Done with async function 1",
-    "Hello from my async function 2", "Done with async function 2", "Done with main function",
-    "('my_async_function1 result', 'my_async_function2 result')", NULL};
+    "Starting main function",
+    "Hello from my async function 1",
+    "Done with async function 1",
+    "Hello from my async function 2",
+    "Done with async function 2",
+    "Done with main function",
+    "('my_async_function1 result', 'my_async_function2 result')",
+    NULL};
 static const char *const concurrent_lines[] = {
-    "Starting main function", "Hello from my async function 1", "Hello from my async function 2",
-    "Done with async function 2", "Done with async function 1", "Done with main function",
-    "('my_async_function1 result', 'my_async_function2 result')", NULL};
+    "Starting main function",
+    "Hello from my async function 1",
+    "Hello from my async function 2",
+    "Done with async function 2",
+    "Done with async function 1",
+    "Done with main function",
+    "('my_async_function1 result', 'my_async_function2 result')",
+    NULL};
 static const char *const dont_wait_lines[] = {
-    "Starting main function", "main function doing other work", "Hello from my async function 1",
-    "Hello from my async function 2", "Done with async function 2", "Done with async function 1",
-    "Done with main function", NULL};
+    "Starting main function",         "main function doing other work",
+    "Hello from my async function 1", "Hello from my async function 2",
+    "Done with async function 2",     "Done with async function 1",
+    "Done with main function",        NULL};
 
 /*
  * Run a scenario with every sleep at a fifth (1 s -> 200 ms), compare its output
@@ -54,21 +65,23 @@ static void assert_prints_exactly(const char *mode, const char *const expected[]
     double started = seconds_now();
     run_program(&result, "mini_tasks", (const char *const[]){mode, "--scale", "0.2", NULL}, 20);
     double took = seconds_now() - started;
-    cr_assert_eq(result.exit_code, 0, "mini_tasks %s: exit %d: %s", mode, result.exit_code, result.err);
+    cr_assert_eq(result.exit_code, 0, "mini_tasks %s: exit %d: %s", mode, result.exit_code,
+                 result.err);
     char *line = result.out;
     for (int i = 0; expected[i] != NULL; i++) {
         char *end = strchr(line, '\n');
-        cr_assert(end != NULL, "mini_tasks %s: line %d missing, expected '%s'", mode, i + 1, expected[i]);
+        cr_assert(end != NULL, "mini_tasks %s: line %d missing, expected '%s'", mode, i + 1,
+                  expected[i]);
         *end = '\0';
         cr_assert_str_eq(line, expected[i], "mini_tasks %s: line %d", mode, i + 1);
         line = end + 1;
     }
     cr_assert_str_eq(line, "", "mini_tasks %s printed more than the tutorial", mode);
     double expected_seconds = seconds * 0.2;
-    cr_assert_geq(took, expected_seconds, "mini_tasks %s: %.3f s, the sleeps add up to %.3f s", mode, took,
-                  expected_seconds);
-    cr_assert_lt(took, expected_seconds + 0.35, "mini_tasks %s: %.3f s, expected %.3f s", mode, took,
-                 expected_seconds);
+    cr_assert_geq(took, expected_seconds, "mini_tasks %s: %.3f s, the sleeps add up to %.3f s",
+                  mode, took, expected_seconds);
+    cr_assert_lt(took, expected_seconds + 0.35, "mini_tasks %s: %.3f s, expected %.3f s", mode,
+                 took, expected_seconds);
     process_result_free(&result);
 }
 
@@ -97,17 +110,23 @@ static void assert_refuses(const char *program, const char *const args[])
 {
     struct process_result result;
     run_program(&result, program, args, 10);
-    cr_assert_eq(result.exit_code, 2, "%s %s: exit %d", program, args[0] ? args[0] : "", result.exit_code);
-    cr_assert(strncmp(result.err, program, strlen(program)) == 0, "%s: stderr: %s", program, result.err);
+    cr_assert_eq(result.exit_code, 2, "%s %s: exit %d", program, args[0] ? args[0] : "",
+                 result.exit_code);
+    cr_assert(strncmp(result.err, program, strlen(program)) == 0, "%s: stderr: %s", program,
+              result.err);
     cr_assert_str_eq(result.out, "", "%s printed on stdout although it refused", program);
     process_result_free(&result);
 }
 
 Test(mini_tasks, refuses_bad_usage)
 {
-    const char *const bad[][4] = {{NULL}, {"bogus", NULL}, {"gather", "--scale", "0", NULL},
-                                  {"gather", "--scale", "x", NULL}, {"gather", "--scale", NULL},
-                                  {"gather", "gather", NULL}, {"--what", NULL}};
+    const char *const bad[][4] = {{NULL},
+                                  {"bogus", NULL},
+                                  {"gather", "--scale", "0", NULL},
+                                  {"gather", "--scale", "x", NULL},
+                                  {"gather", "--scale", NULL},
+                                  {"gather", "gather", NULL},
+                                  {"--what", NULL}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_refuses("mini_tasks", bad[i]);
 }
@@ -130,7 +149,8 @@ Test(mini_tasks, help_lists_the_modes)
     struct process_result result;
     run_program(&result, "mini_tasks", (const char *const[]){"--help", NULL}, 10);
     cr_assert_eq(result.exit_code, 0);
-    cr_assert(strstr(result.out, "sequential") && strstr(result.out, "dont_wait") && strstr(result.out, "--scale"));
+    cr_assert(strstr(result.out, "sequential") && strstr(result.out, "dont_wait") &&
+              strstr(result.out, "--scale"));
     process_result_free(&result);
 }
 
@@ -174,7 +194,8 @@ Test(mini_results, callback_handles_results_as_they_arrive)
 
 Test(mini_results, refuses_bad_usage)
 {
-    const char *const bad[][4] = {{NULL}, {"later", NULL}, {"await", "callback", NULL}, {"await", "--scale", "-1", NULL}};
+    const char *const bad[][4] = {
+        {NULL}, {"later", NULL}, {"await", "callback", NULL}, {"await", "--scale", "-1", NULL}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_refuses("mini_results", bad[i]);
 }
@@ -184,7 +205,8 @@ Test(mini_results, refuses_bad_usage)
 TestSuite(mini_client, .timeout = 60);
 
 /* Run mini_client --json --url URL extra...; returns its summary (NULL if none). */
-static cJSON *run_mini_client(const char *url, const char *const extra[], struct process_result *result)
+static cJSON *run_mini_client(const char *url, const char *const extra[],
+                              struct process_result *result)
 {
     const char *args[16] = {"--json", "--url", url};
     size_t count = 3;
@@ -214,7 +236,8 @@ static long max_in_flight(const struct server_process *server)
 }
 
 /* N calls against a server whose delay is long enough for all of them to overlap. */
-static void assert_all_in_flight(const char *number, const char *delay_ms, long at_least, double most_seconds)
+static void assert_all_in_flight(const char *number, const char *delay_ms, long at_least,
+                                 double most_seconds)
 {
     struct server_process server;
     server_start(&server, (const char *const[]){"--delay-ms", delay_ms, NULL});
@@ -252,7 +275,8 @@ Test(mini_client, concurrency_caps_the_calls_in_flight)
     char url[128];
     snprintf(url, sizeof url, "%s/say-hi", server.base_url);
     struct process_result result;
-    cJSON *summary = run_mini_client(url, (const char *const[]){"--number", "24", "--concurrency", "4", NULL}, &result);
+    cJSON *summary = run_mini_client(
+        url, (const char *const[]){"--number", "24", "--concurrency", "4", NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     assert_summary(summary, 24, 24);
     cr_assert_eq(max_in_flight(&server), 4, "24 calls, 4 at a time, each 50 ms: exactly 4 overlap");
@@ -286,8 +310,10 @@ Test(mini_client, a_dead_server_is_one_clear_line_and_exit_1)
     cr_assert_eq(result.exit_code, 1);
     assert_summary(summary, 300, 0);
     const char *first = strstr(result.err, "cannot reach");
-    cr_assert(first != NULL && strstr(first + 1, "cannot reach") == NULL, "say it once: %s", result.err);
-    cr_assert(strstr(result.err, url) != NULL && strstr(result.err, "refused") != NULL, "%s", result.err);
+    cr_assert(first != NULL && strstr(first + 1, "cannot reach") == NULL, "say it once: %s",
+              result.err);
+    cr_assert(strstr(result.err, url) != NULL && strstr(result.err, "refused") != NULL, "%s",
+              result.err);
     cJSON_Delete(summary);
     process_result_free(&result);
 }
@@ -315,7 +341,8 @@ Test(mini_client, bad_usage_exits_2_and_names_the_problem)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct process_result result;
         run_program(&result, "mini_client", cases[i].args, 10);
-        cr_assert_eq(result.exit_code, 2, "%s %s: exit %d", cases[i].args[0], cases[i].args[1], result.exit_code);
+        cr_assert_eq(result.exit_code, 2, "%s %s: exit %d", cases[i].args[0], cases[i].args[1],
+                     result.exit_code);
         cr_assert(strstr(result.err, cases[i].named) != NULL, "%s %s: stderr does not say '%s': %s",
                   cases[i].args[0], cases[i].args[1], cases[i].named, result.err);
         process_result_free(&result);
@@ -327,7 +354,8 @@ Test(mini_client, help_documents_concurrency_but_not_rate)
     struct process_result result;
     run_program(&result, "mini_client", (const char *const[]){"--help", NULL}, 10);
     cr_assert_eq(result.exit_code, 0);
-    cr_assert(strstr(result.out, "--concurrency") && !strstr(result.out, "--rate") && strstr(result.out, "Exit"));
+    cr_assert(strstr(result.out, "--concurrency") && !strstr(result.out, "--rate") &&
+              strstr(result.out, "Exit"));
     process_result_free(&result);
 }
 
@@ -346,12 +374,14 @@ static void assert_against_peer(enum peer_manner manner, const char *reply, size
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/say-hi", peer.port);
     struct process_result result;
-    cJSON *summary = run_mini_client(url, (const char *const[]){"--number", "3", "--timeout-ms", "3000", NULL},
-                                     &result);
-    cr_assert_eq(result.exit_code, expect_ok ? 0 : 1, "exit %d, stderr: %s", result.exit_code, result.err);
+    cJSON *summary = run_mini_client(
+        url, (const char *const[]){"--number", "3", "--timeout-ms", "3000", NULL}, &result);
+    cr_assert_eq(result.exit_code, expect_ok ? 0 : 1, "exit %d, stderr: %s", result.exit_code,
+                 result.err);
     assert_summary(summary, 3, expect_ok ? 3 : 0);
     if (reason != NULL)
-        cr_assert(strstr(result.err, reason) != NULL, "stderr should say '%s': %s", reason, result.err);
+        cr_assert(strstr(result.err, reason) != NULL, "stderr should say '%s': %s", reason,
+                  result.err);
     cr_assert_lt(json_number(summary, "seconds"), 2.5, "it waited for the timeout");
     cJSON_Delete(summary);
     process_result_free(&result);
@@ -360,7 +390,8 @@ static void assert_against_peer(enum peer_manner manner, const char *reply, size
 
 Test(mini_client, a_peer_that_hangs_up_at_once)
 {
-    assert_against_peer(SEND_THEN_CLOSE, REPLY(""), "closed the connection without replying", false);
+    assert_against_peer(SEND_THEN_CLOSE, REPLY(""), "closed the connection without replying",
+                        false);
 }
 
 Test(mini_client, a_peer_that_sends_garbage)
@@ -370,32 +401,35 @@ Test(mini_client, a_peer_that_sends_garbage)
 
 Test(mini_client, a_peer_that_stops_inside_the_headers)
 {
-    assert_against_peer(SEND_THEN_CLOSE, REPLY("HTTP/1.1 200 OK\r\nContent-Le"), "inside its headers", false);
+    assert_against_peer(SEND_THEN_CLOSE, REPLY("HTTP/1.1 200 OK\r\nContent-Le"),
+                        "inside its headers", false);
 }
 
 Test(mini_client, a_peer_that_cuts_the_body_short)
 {
-    assert_against_peer(SEND_THEN_CLOSE, REPLY("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"cut\": "),
+    assert_against_peer(SEND_THEN_CLOSE,
+                        REPLY("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"cut\": "),
                         "cut short: 8 of 100", false);
 }
 
 Test(mini_client, a_peer_that_answers_with_no_json)
 {
-    assert_against_peer(SEND_THEN_CLOSE, REPLY("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), "JSON",
-                        false);
+    assert_against_peer(SEND_THEN_CLOSE, REPLY("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
+                        "JSON", false);
 }
 
 Test(mini_client, a_peer_that_answers_an_error_status)
 {
-    assert_against_peer(SEND_THEN_CLOSE, REPLY("HTTP/1.1 503 Busy\r\nContent-Length: 2\r\n\r\n{}"), "HTTP 503",
-                        false);
+    assert_against_peer(SEND_THEN_CLOSE, REPLY("HTTP/1.1 503 Busy\r\nContent-Length: 2\r\n\r\n{}"),
+                        "HTTP 503", false);
 }
 
 Test(mini_client, a_peer_that_sends_a_chunked_reply)
 {
-    assert_against_peer(SEND_THEN_CLOSE,
-                        REPLY("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
-                        "chunked", false);
+    assert_against_peer(
+        SEND_THEN_CLOSE,
+        REPLY("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"),
+        "chunked", false);
 }
 
 Test(mini_client, a_peer_that_resets_the_connection)
@@ -406,14 +440,16 @@ Test(mini_client, a_peer_that_resets_the_connection)
 /* A whole reply with Content-Length is complete without waiting for the close. */
 Test(mini_client, a_complete_reply_needs_no_close)
 {
-    assert_against_peer(SEND_THEN_HOLD, REPLY("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{\"hi\": true}\n"),
+    assert_against_peer(SEND_THEN_HOLD,
+                        REPLY("HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{\"hi\": true}\n"),
                         NULL, true);
 }
 
 /* No Content-Length: the body ends when the server closes. */
 Test(mini_client, a_reply_without_length_ends_at_the_close)
 {
-    assert_against_peer(SEND_THEN_CLOSE, REPLY("HTTP/1.0 200 OK\r\n\r\n{\"hi\": true}"), NULL, true);
+    assert_against_peer(SEND_THEN_CLOSE, REPLY("HTTP/1.0 200 OK\r\n\r\n{\"hi\": true}"), NULL,
+                        true);
 }
 
 Test(mini_client, a_peer_that_sends_too_much)
@@ -435,11 +471,12 @@ Test(mini_client, a_peer_that_never_answers_times_out)
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/say-hi", peer.port);
     struct process_result result;
-    cJSON *summary = run_mini_client(url, (const char *const[]){"--number", "3", "--timeout-ms", "300", NULL},
-                                     &result);
+    cJSON *summary = run_mini_client(
+        url, (const char *const[]){"--number", "3", "--timeout-ms", "300", NULL}, &result);
     cr_assert_eq(result.exit_code, 1, "stderr: %s", result.err);
     assert_summary(summary, 3, 0);
-    cr_assert(strstr(result.err, "no reply within 300 ms (still waiting for the reply)") != NULL, "%s", result.err);
+    cr_assert(strstr(result.err, "no reply within 300 ms (still waiting for the reply)") != NULL,
+              "%s", result.err);
     double seconds = json_number(summary, "seconds");
     cr_assert(seconds >= 0.3 && seconds < 3, "took %.3f s for a 300 ms timeout", seconds);
     cJSON_Delete(summary);

@@ -7,8 +7,8 @@
 #include "client_options.h"
 
 /* Parse a command line given as a NULL-terminated list of words. */
-static enum parse_outcome parse(enum client_kind kind, struct client_options *options,
-                                char *error, const char *const words[])
+static enum parse_outcome parse(enum client_kind kind, struct client_options *options, char *error,
+                                const char *const words[])
 {
     char *argv[32] = {"client"};
     int argc = 1;
@@ -35,9 +35,10 @@ Test(options, every_option_is_read)
 {
     struct client_options options;
     char error[256];
-    const char *const words[] = {"--number", "1000", "--url", "http://127.0.0.1:9/x",
-                                 "--timeout-ms", "250", "--json", "--verbose",
-                                 "--concurrency", "64", "--rate", "12.5", NULL};
+    const char *const words[] = {
+        "--number", "1000",   "--url",     "http://127.0.0.1:9/x", "--timeout-ms",
+        "250",      "--json", "--verbose", "--concurrency",        "64",
+        "--rate",   "12.5",   NULL};
     cr_assert_eq(parse(CLIENT_ASYNC, &options, error, words), PARSE_RUN, "%s", error);
     cr_assert_eq(options.number, 1000);
     cr_assert_str_eq(options.url, "http://127.0.0.1:9/x");
@@ -116,8 +117,9 @@ Test(options, the_mini_client_takes_concurrency_but_not_rate)
 {
     struct client_options options;
     char error[256];
-    cr_assert_eq(parse(CLIENT_MINI, &options, error, (const char *const[]){"--concurrency", "8", NULL}),
-                 PARSE_RUN, "%s", error);
+    cr_assert_eq(
+        parse(CLIENT_MINI, &options, error, (const char *const[]){"--concurrency", "8", NULL}),
+        PARSE_RUN, "%s", error);
     cr_assert_eq(options.concurrency, 8);
 }
 

@@ -25,29 +25,82 @@
 
 enum { REQUESTS = 5000, REQUEST_ROOM = 64 * 1024, REPLY_WAIT_MS = 5000 };
 
-static const char *const methods[] = {"GET", "GET", "POST", "POST", "PUT", "DELETE", "HEAD", "BREW"};
+static const char *const methods[] = {"GET", "GET",    "POST", "POST",
+                                      "PUT", "DELETE", "HEAD", "BREW"};
 static const char *const paths[] = {
-    "/say-hi", "/stats", "/stats/reset", "/", "/nope", "/auth/token", "/dashboard/", "/dashboard/index.html",
-    "/status/systems", "/status/systems/cluster", "/status/services", "/status/parameters",
-    "/utilities/ls", "/utilities/mkdir", "/utilities/rename", "/utilities/chmod",
-    "/utilities/chown", "/utilities/copy", "/utilities/symlink", "/utilities/file",
-    "/utilities/stat", "/utilities/head", "/utilities/tail", "/utilities/view",
-    "/utilities/checksum", "/utilities/download", "/utilities/upload", "/utilities/rm",
-    "/utilities/whoami", "/compute/jobs", "/compute/jobs/upload", "/compute/jobs/path",
-    "/compute/jobs/1001", "/compute/acct", "/compute/nodes", "/compute/partitions",
-    "/storage/xfer-external/download", "/storage/xfer-external/upload",
-    "/storage/xfer-external/invalidate", "/storage/xfer-internal/cp",
-    "/storage/xfer-internal/rm", "/tasks", "/tasks/x", "/reservations", "/objects/x",
+    "/say-hi",
+    "/stats",
+    "/stats/reset",
+    "/",
+    "/nope",
+    "/auth/token",
+    "/dashboard/",
+    "/dashboard/index.html",
+    "/status/systems",
+    "/status/systems/cluster",
+    "/status/services",
+    "/status/parameters",
+    "/utilities/ls",
+    "/utilities/mkdir",
+    "/utilities/rename",
+    "/utilities/chmod",
+    "/utilities/chown",
+    "/utilities/copy",
+    "/utilities/symlink",
+    "/utilities/file",
+    "/utilities/stat",
+    "/utilities/head",
+    "/utilities/tail",
+    "/utilities/view",
+    "/utilities/checksum",
+    "/utilities/download",
+    "/utilities/upload",
+    "/utilities/rm",
+    "/utilities/whoami",
+    "/compute/jobs",
+    "/compute/jobs/upload",
+    "/compute/jobs/path",
+    "/compute/jobs/1001",
+    "/compute/acct",
+    "/compute/nodes",
+    "/compute/partitions",
+    "/storage/xfer-external/download",
+    "/storage/xfer-external/upload",
+    "/storage/xfer-external/invalidate",
+    "/storage/xfer-internal/cp",
+    "/storage/xfer-internal/rm",
+    "/tasks",
+    "/tasks/x",
+    "/reservations",
+    "/objects/x",
 };
 static const char *const names[] = {
-    "targetPath", "sourcePath", "mode", "owner", "lines", "bytes", "jobs", "tasks",
-    "linkPath", "delay_ms", "file", "grant_type", "client_id", "client_secret", "account",
+    "targetPath", "sourcePath", "mode",      "owner",         "lines",
+    "bytes",      "jobs",       "tasks",     "linkPath",      "delay_ms",
+    "file",       "grant_type", "client_id", "client_secret", "account",
 };
 /* Already URL-encoded where they go in a URL or a url-encoded body. */
 static const char *const values[] = {
-    "", "/", "/home/test_user", "..", "../../etc/passwd", "/etc/passwd", "%00", "-1", "0",
-    "99999999999999999999", "1001", "1001,,1002", "%2F..%2F..", "a%", "%zz", "755", "x&y=z",
-    "/home/test_user/firecrest", "kit-client", "client_credentials",
+    "",
+    "/",
+    "/home/test_user",
+    "..",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "%00",
+    "-1",
+    "0",
+    "99999999999999999999",
+    "1001",
+    "1001,,1002",
+    "%2F..%2F..",
+    "a%",
+    "%zz",
+    "755",
+    "x&y=z",
+    "/home/test_user/firecrest",
+    "kit-client",
+    "client_credentials",
 };
 static const char *const systems[] = {"cluster", "daint", "", "no-such-system"};
 
@@ -101,7 +154,8 @@ static void make_body(struct request *body, const char **content_type)
             add(body, "=\0x", 3); /* the hang: a NUL after an '=' */
         break;
     case 1:
-        *content_type = below(8) > 0 ? "multipart/form-data; boundary=XyZ" : "multipart/form-data; boundary=";
+        *content_type =
+            below(8) > 0 ? "multipart/form-data; boundary=XyZ" : "multipart/form-data; boundary=";
         for (long parts = below(4); parts > 0; parts--) {
             add_text(body, "--XyZ\r\nContent-Disposition: form-data; name=\"");
             add_text(body, PICK(names));
@@ -121,8 +175,7 @@ static void make_body(struct request *body, const char **content_type)
             add(body, &byte, 1);
         }
         break;
-    default:
-        *content_type = NULL;
+    default: *content_type = NULL;
     }
 }
 
@@ -166,9 +219,11 @@ static void make_request(struct request *request)
 static int send_and_read_status(const struct request *request)
 {
     int connection = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server.port),
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t)server.port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    cr_assert(connect(connection, (struct sockaddr *)&address, sizeof address) == 0, "the server is gone");
+    cr_assert(connect(connection, (struct sockaddr *)&address, sizeof address) == 0,
+              "the server is gone");
     for (size_t sent = 0; sent < request->length;) {
         ssize_t n = send(connection, request->bytes + sent, request->length - sent, MSG_NOSIGNAL);
         if (n <= 0)
@@ -191,7 +246,8 @@ static int send_and_read_status(const struct request *request)
     return sscanf(reply, "HTTP/1.1 %d", &status) == 1 ? status : -1;
 }
 
-TestSuite(random_requests, .init = firecrest_server_start, .fini = firecrest_server_stop, .timeout = 120);
+TestSuite(random_requests, .init = firecrest_server_start, .fini = firecrest_server_stop,
+          .timeout = 120);
 
 Test(random_requests, every_one_gets_an_answer_below_500)
 {
@@ -202,7 +258,8 @@ Test(random_requests, every_one_gets_an_answer_below_500)
         /* The request line is enough to tell which one it was. */
         int line_length = (int)strcspn(request.bytes, "\r");
         cr_assert(status >= 100 && status < 500, "request %d (%.*s, %zu bytes): %s", i, line_length,
-                  request.bytes, request.length, status < 0 ? "no answer within 5 s" : "a 5xx answer");
+                  request.bytes, request.length,
+                  status < 0 ? "no answer within 5 s" : "a 5xx answer");
     }
     struct reply stats;
     get(&stats, "/stats");

@@ -5,8 +5,8 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,14 +302,16 @@ Test(server_cli, the_access_log_prints_the_clients_bytes_escaped)
     server_start_logged(&logged, (const char *const[]){"--threads", "8", NULL});
     char url[200];
     long status;
-    snprintf(url, sizeof url, "%s/x%%0d%%0aGET%%20/forged%%20200%%1b%%5b2J?q=%%0a%%1b", logged.base_url);
+    snprintf(url, sizeof url, "%s/x%%0d%%0aGET%%20/forged%%20200%%1b%%5b2J?q=%%0a%%1b",
+             logged.base_url);
     free(http_request("GET", url, &status));
     cr_assert_eq(status, 404);
     char *log = server_stop_and_read_log(&logged);
     cr_assert(strchr(log, '\x1b') == NULL, "a raw escape reached the log:\n%s", log);
     cr_assert(strstr(log, "\nGET /forged") == NULL && strncmp(log, "GET /forged", 11) != 0,
               "a forged log line:\n%s", log);
-    cr_assert(strstr(log, "GET /x%0d%0aGET%20/forged%20200%1b%5b2J?q=%0a%1b 404 ") != NULL, "%s", log);
+    cr_assert(strstr(log, "GET /x%0d%0aGET%20/forged%20200%1b%5b2J?q=%0a%1b 404 ") != NULL, "%s",
+              log);
     free(log);
 }
 
@@ -324,14 +326,14 @@ Test(server_cli, help_exits_0_and_lists_the_options)
 
 Test(server_cli, bad_usage_exits_2_with_a_message)
 {
-    const char *const bad[][3] = {{"--port", "http", NULL}, {"--delay-ms", "-5", NULL},
+    const char *const bad[][3] = {{"--port", "http", NULL},      {"--delay-ms", "-5", NULL},
                                   {"--delay-ms", "60001", NULL}, {"--threads", "0", NULL},
-                                  {"--bogus", NULL, NULL}, {"extra", NULL, NULL}};
+                                  {"--bogus", NULL, NULL},       {"extra", NULL, NULL}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct process_result result;
         run_program(&result, "server", bad[i], 10);
-        cr_assert_eq(result.exit_code, 2, "server %s %s: exit %d", bad[i][0], bad[i][1] ? bad[i][1] : "",
-                     result.exit_code);
+        cr_assert_eq(result.exit_code, 2, "server %s %s: exit %d", bad[i][0],
+                     bad[i][1] ? bad[i][1] : "", result.exit_code);
         cr_assert(strstr(result.err, bad[i][0]) != NULL, "stderr does not name %s: %s", bad[i][0],
                   result.err);
         process_result_free(&result);
@@ -364,7 +366,8 @@ Test(server_cli, a_number_out_of_range_is_answered_with_the_range)
         struct process_result result;
         run_program(&result, "server", (const char *const[]){cases[i][0], cases[i][1], NULL}, 10);
         cr_assert_eq(result.exit_code, 2);
-        cr_assert(strstr(result.err, cases[i][2]) != NULL && strstr(result.err, cases[i][1]) != NULL,
+        cr_assert(strstr(result.err, cases[i][2]) != NULL &&
+                      strstr(result.err, cases[i][1]) != NULL,
                   "%s %s: %s", cases[i][0], cases[i][1], result.err);
         process_result_free(&result);
     }

@@ -65,28 +65,33 @@ Test(slow_peers, fifteen_hundred_idle_sockets_leave_stats_and_new_calls_served, 
         setrlimit(RLIMIT_NOFILE, &limit);
     }
     struct server_process server;
-    server_start(&server, (const char *const[]){"--delay-ms", "0", NULL}); /* the default 1100 threads */
+    server_start(&server,
+                 (const char *const[]){"--delay-ms", "0", NULL}); /* the default 1100 threads */
     char stats[128];
     stats_url(&server, stats, sizeof stats);
 
     /* 1500 peers that connect and never send a byte: more than the workers. */
     static int idle[IDLE_SOCKETS];
-    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server.port),
+    struct sockaddr_in address = {.sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t)server.port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     for (int i = 0; i < IDLE_SOCKETS; i++) {
         idle[i] = socket(AF_INET, SOCK_STREAM, 0);
         cr_assert(idle[i] >= 0, "socket %d", i);
-        cr_assert_eq(connect(idle[i], (struct sockaddr *)&address, sizeof address), 0, "connect %d", i);
+        cr_assert_eq(connect(idle[i], (struct sockaddr *)&address, sizeof address), 0, "connect %d",
+                     i);
     }
     double stats_ms = timed_get(stats);
-    cr_expect_lt(stats_ms, 1000.0, "/stats took %.0f ms behind %d idle sockets", stats_ms, IDLE_SOCKETS);
+    cr_expect_lt(stats_ms, 1000.0, "/stats took %.0f ms behind %d idle sockets", stats_ms,
+                 IDLE_SOCKETS);
 
     /* A new call: its worker is freed when the idle sockets time out (1 s),
      * never after civetweb's default 30 s. */
     char say_hi[128];
     snprintf(say_hi, sizeof say_hi, "%s/say-hi", server.base_url);
     double call_ms = timed_get(say_hi);
-    cr_expect_lt(call_ms, 5000.0, "a new call took %.0f ms behind %d idle sockets", call_ms, IDLE_SOCKETS);
+    cr_expect_lt(call_ms, 5000.0, "a new call took %.0f ms behind %d idle sockets", call_ms,
+                 IDLE_SOCKETS);
     for (int i = 0; i < IDLE_SOCKETS; i++)
         close(idle[i]);
     server_stop(&server);
@@ -101,7 +106,8 @@ struct run {
 static void *run_client(void *run_ptr)
 {
     struct run *run = run_ptr;
-    run_program(&run->result, "client_async", (const char *const[]){"--number", "160", "--url", run->url, NULL}, 30);
+    run_program(&run->result, "client_async",
+                (const char *const[]){"--number", "160", "--url", run->url, NULL}, 30);
     atomic_store(&run->done, true);
     return NULL;
 }
@@ -133,7 +139,7 @@ Test(slow_peers, stats_answers_within_200_ms_while_calls_outnumber_threads, .tim
         cJSON_Delete(numbers);
         busiest = in_flight > busiest ? in_flight : busiest;
         slowest = took > slowest ? took : slowest;
-        usleep(10 * 1000);   /* a look every 10 ms, like a dashboard: not a synchronisation */
+        usleep(10 * 1000); /* a look every 10 ms, like a dashboard: not a synchronisation */
     }
     pthread_join(client, NULL);
     cr_expect_eq(run.result.exit_code, 0, "client_async: %s", run.result.err);

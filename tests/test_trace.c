@@ -66,10 +66,10 @@ static void run_traced(const struct server_process *server, const char *program,
     char url[128];
     snprintf(url, sizeof url, "%s/say-hi", server->base_url);
     struct process_result result;
-    run_program(&result, program,
-                (const char *const[]){"--json", "--url", url, "--number", number, "--trace", path,
-                                      NULL},
-                20);
+    run_program(
+        &result, program,
+        (const char *const[]){"--json", "--url", url, "--number", number, "--trace", path, NULL},
+        20);
     cr_assert_eq(result.exit_code, 0, "%s: stderr: %s", program, result.err);
     process_result_free(&result);
 }
@@ -117,8 +117,7 @@ static void assert_calls_stack_up(const char *program)
         if (calls[i].start_ms > last_start)
             last_start = calls[i].start_ms;
     }
-    cr_assert_lt(last_start, first_end, "%s: a call started only after another had ended",
-                 program);
+    cr_assert_lt(last_start, first_end, "%s: a call started only after another had ended", program);
     free(calls);
     unlink(path);
     server_stop(&server);
@@ -206,10 +205,10 @@ static void assert_ctrl_c_gives_a_partial_summary(const char *program, const cha
     trace_path(path, sizeof path, program);
     struct interrupt_condition condition = {&server, field, at_least};
     struct process_result result;
-    run_program_interrupted(&result, program,
-                            (const char *const[]){"--json", "--url", url, "--number", count,
-                                                  "--trace", path, NULL},
-                            30, server_count_reached, &condition);
+    run_program_interrupted(
+        &result, program,
+        (const char *const[]){"--json", "--url", url, "--number", count, "--trace", path, NULL}, 30,
+        server_count_reached, &condition);
     cr_assert_eq(result.exit_code, 130, "%s: exit %d, stderr: %s", program, result.exit_code,
                  result.err);
     cJSON *summary = cJSON_Parse(result.out);

@@ -17,28 +17,36 @@
 #include "client_options.h"
 
 /* FirecREST's microservices, plus the token endpoint: what the summary counts. */
-enum api_service { API_AUTH, API_STATUS, API_COMPUTE, API_TASKS, API_UTILITIES, API_STORAGE,
-                   API_RESERVATIONS, API_SERVICE_COUNT };
+enum api_service {
+    API_AUTH,
+    API_STATUS,
+    API_COMPUTE,
+    API_TASKS,
+    API_UTILITIES,
+    API_STORAGE,
+    API_RESERVATIONS,
+    API_SERVICE_COUNT
+};
 extern const char *const api_service_names[API_SERVICE_COUNT];
 
 /* Which microservice a path belongs to: its first segment. */
 enum api_service api_service_of(const char *path);
 
 struct firecrest_options {
-    const char *url;            /* --url BASE (or FIRECREST_URL) */
-    char token_url[512];        /* --token-url (or AUTH_TOKEN_URL; default BASE/auth/token) */
-    const char *client_id;      /* --client-id (or FIRECREST_CLIENT_ID) */
-    const char *client_secret;  /* --client-secret (or FIRECREST_CLIENT_SECRET) */
-    const char *system;         /* --system */
-    long jobs;                  /* --jobs N */
-    const char *script_path;    /* --script FILE, or NULL for the built-in one */
-    long poll_ms;               /* --poll-ms: pause between one job's polls */
+    const char *url;           /* --url BASE (or FIRECREST_URL) */
+    char token_url[512];       /* --token-url (or AUTH_TOKEN_URL; default BASE/auth/token) */
+    const char *client_id;     /* --client-id (or FIRECREST_CLIENT_ID) */
+    const char *client_secret; /* --client-secret (or FIRECREST_CLIENT_SECRET) */
+    const char *system;        /* --system */
+    long jobs;                 /* --jobs N */
+    const char *script_path;   /* --script FILE, or NULL for the built-in one */
+    long poll_ms;              /* --poll-ms: pause between one job's polls */
     bool json;
-    long timeout_ms;            /* --timeout-ms: the longest one request may take */
-    double deadline_s;          /* --deadline: the longest the whole run may take */
-    long max_retries;           /* --max-retries: 429s in a row before a call gives up */
+    long timeout_ms;                     /* --timeout-ms: the longest one request may take */
+    double deadline_s;                   /* --deadline: the longest the whole run may take */
+    long max_retries;                    /* --max-retries: 429s in a row before a call gives up */
     double spacing_s[API_SERVICE_COUNT]; /* async --spacing SERVICE=SECONDS */
-    bool merge;                 /* async: merge identical polls (off with --no-merge) */
+    bool merge;                          /* async: merge identical polls (off with --no-merge) */
 };
 
 /* A server asking to wait longer than this (Retry-After) is not waited for: the call
@@ -56,13 +64,15 @@ void firecrest_options_help(FILE *out, const char *program, bool async);
 
 /* The batch script of job `index`: --script's content, or one that echoes the index.
  * malloc'd; NULL with `error` set when --script cannot be read. */
-char *firecrest_job_script(const struct firecrest_options *options, long index, char *error, size_t error_size);
+char *firecrest_job_script(const struct firecrest_options *options, long index, char *error,
+                           size_t error_size);
 
 /* --- reading replies (each returns false, with `error`, on a malformed one) --- */
 
 bool firecrest_read_token(const char *body, char *token, size_t token_size, long *expires_in_s,
                           char *error, size_t error_size);
-bool firecrest_read_task_id(const char *body, char *task_id, size_t size, char *error, size_t error_size);
+bool firecrest_read_task_id(const char *body, char *task_id, size_t size, char *error,
+                            size_t error_size);
 
 /* The task `task_id` in a /tasks or /tasks/{id} reply: its status ("200"...) and a
  * copy of its data (caller deletes). false if the reply does not have it. */
@@ -79,7 +89,7 @@ const char *firecrest_final_state(const cJSON *acct_data, const char *jobid);
 void firecrest_log(FILE *out, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 struct firecrest_tally {
-    const char *client;          /* "firecrest-sync" / "firecrest-async" */
+    const char *client; /* "firecrest-sync" / "firecrest-async" */
     long jobs, completed, failed;
     long requests[API_SERVICE_COUNT];
     long rate_limited;

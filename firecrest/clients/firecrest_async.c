@@ -38,7 +38,7 @@
 #include "firecrest_api.h"
 #include "uv_curl.h"
 
-enum { MAX_MERGED = 200 };   /* ids per merged request: keeps URLs to a few KB */
+enum { MAX_MERGED = 200 }; /* ids per merged request: keeps URLs to a few KB */
 
 /* What a request does. The last three are polls: those can be merged. */
 enum request_kind { SUBMIT, VIEW_OUTPUT, QUEUE_POLL, ACCT_POLL, TASK_POLL };
@@ -55,7 +55,7 @@ struct job {
     bool poll_waiting;           /* its queue poll is in the lane or in flight */
     bool output_read, confirmed; /* it completed when both: its output, and acct's COMPLETED */
     bool finished;
-    char stage[96];              /* where it is: the deadline's message says it */
+    char stage[96]; /* where it is: the deadline's message says it */
     struct program *program;
 };
 
@@ -63,18 +63,18 @@ struct job {
  * all the jobs it asked about. */
 struct pending_task {
     char id[64];
-    enum request_kind purpose;   /* what its data answers: SUBMIT, QUEUE_POLL or ACCT_POLL */
+    enum request_kind purpose; /* what its data answers: SUBMIT, QUEUE_POLL or ACCT_POLL */
     struct job **jobs;
     int job_count;
-    struct pending_task *next_created;   /* every task made, freed at the end */
+    struct pending_task *next_created; /* every task made, freed at the end */
 };
 
 /* Something waiting in a lane for its slot. */
 struct waiting {
     enum request_kind kind;
-    struct job *job;             /* for SUBMIT, VIEW_OUTPUT, QUEUE_POLL, ACCT_POLL */
-    struct pending_task *task;   /* for TASK_POLL */
-    long answered_429;           /* 429s in a row for this entry */
+    struct job *job;           /* for SUBMIT, VIEW_OUTPUT, QUEUE_POLL, ACCT_POLL */
+    struct pending_task *task; /* for TASK_POLL */
+    long answered_429;         /* 429s in a row for this entry */
     struct waiting *next;
 };
 
@@ -82,7 +82,7 @@ struct waiting {
 struct lane {
     enum api_service service;
     double spacing_s;
-    double not_before;           /* clock seconds: no start before (a slot used, a Retry-After) */
+    double not_before; /* clock seconds: no start before (a slot used, a Retry-After) */
     uv_timer_t timer;
     struct waiting *head, *tail;
     struct program *program;
@@ -93,8 +93,8 @@ struct request {
     enum request_kind kind;
     bool is_token;
     struct lane *lane;
-    struct waiting *served;      /* a list: put back in the lane on a 429 */
-    double started_at;           /* monotonic */
+    struct waiting *served; /* a list: put back in the lane on a 429 */
+    double started_at;      /* monotonic */
     CURL *easy;
     struct reply_body body;
     struct curl_slist *headers;
@@ -105,11 +105,11 @@ struct request {
 /* When the jobs in the queue are polled next: see plan_next_round. */
 struct poll_plan {
     uv_timer_t timer;
-    double pause_s;              /* before the first job is seen ended: the pause, doubling */
-    double late_pause_s;         /* when jobs run longer than planned: the pause, doubling */
-    double run_time_s;           /* learned: submission to end, at most; 0 = not yet known */
-    long submitted;              /* submissions sent so far */
-    double last_submitted_at;    /* monotonic */
+    double pause_s;           /* before the first job is seen ended: the pause, doubling */
+    double late_pause_s;      /* when jobs run longer than planned: the pause, doubling */
+    double run_time_s;        /* learned: submission to end, at most; 0 = not yet known */
+    long submitted;           /* submissions sent so far */
+    double last_submitted_at; /* monotonic */
 };
 
 struct program {
@@ -121,14 +121,14 @@ struct program {
     uv_timer_t deadline_timer;
     struct job *jobs;
     long jobs_left;
-    long in_queue;               /* jobs with in_queue set */
-    long polls_out;              /* jobs with poll_waiting set */
+    long in_queue;  /* jobs with in_queue set */
+    long polls_out; /* jobs with poll_waiting set */
     struct request *in_flight;
     long requests_in_flight;
     char token[2048];
-    double token_expires_at;     /* monotonic; when to renew it */
+    double token_expires_at; /* monotonic; when to renew it */
     bool token_in_flight;
-    bool token_just_renewed;     /* a 401 right after a new token is an error, not a retry */
+    bool token_just_renewed; /* a 401 right after a new token is an error, not a retry */
     struct pending_task *tasks;
     struct firecrest_tally tally;
     FILE *log;
@@ -140,7 +140,8 @@ static void plan_next_round(struct program *program);
 
 /* --- jobs ---------------------------------------------------------------------------- */
 
-static void job_stage(struct job *job, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void job_stage(struct job *job, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 static void job_stage(struct job *job, const char *format, ...)
 {
     va_list arguments;
@@ -296,7 +297,7 @@ static struct waiting *lane_take(struct lane *lane, struct waiting **link)
     struct waiting *entry = *link;
     *link = entry->next;
     entry->next = NULL;
-    if (lane->tail == entry) {                   /* the tail moved: find it again */
+    if (lane->tail == entry) { /* the tail moved: find it again */
         lane->tail = NULL;
         for (struct waiting *each = lane->head; each != NULL; each = each->next)
             lane->tail = each;
@@ -306,7 +307,8 @@ static struct waiting *lane_take(struct lane *lane, struct waiting **link)
 
 /* --- requests ------------------------------------------------------------------------ */
 
-static struct request *request_new(struct program *program, enum request_kind kind, struct lane *lane)
+static struct request *request_new(struct program *program, enum request_kind kind,
+                                   struct lane *lane)
 {
     struct request *request = calloc(1, sizeof *request);
     if (request == NULL)
@@ -393,7 +395,7 @@ static void dispatch(struct program *program, struct lane *lane, struct waiting 
 
     struct request *request = request_new(program, first->kind, lane);
     if (request == NULL) {
-        lane_append(lane, first);   /* try again at the next slot */
+        lane_append(lane, first); /* try again at the next slot */
         return;
     }
     request->served = first;
@@ -406,7 +408,7 @@ static void dispatch(struct program *program, struct lane *lane, struct waiting 
         curl_mime_data(part, first->job->script, CURL_ZERO_TERMINATED);
         curl_easy_setopt(request->easy, CURLOPT_MIMEPOST, request->mime);
         snprintf(path, sizeof path, "/compute/jobs/upload");
-        if (first->job->submitted_at == 0)        /* not a retry after a 429 */
+        if (first->job->submitted_at == 0) /* not a retry after a 429 */
             program->plan.submitted++;
         first->job->submitted_at = monotonic_seconds();
         job_stage(first->job, "submitted, no answer yet");
@@ -416,20 +418,21 @@ static void dispatch(struct program *program, struct lane *lane, struct waiting 
         snprintf(path, sizeof path, "/utilities/view?targetPath=%s", escaped);
         curl_free(escaped);
     } else {
-        const char *start = first->kind == TASK_POLL   ? "/tasks?tasks="
+        const char *start = first->kind == TASK_POLL    ? "/tasks?tasks="
                             : first->kind == QUEUE_POLL ? "/compute/jobs?jobs="
                                                         : "/compute/acct?jobs=";
         size_t used = (size_t)snprintf(path, sizeof path, "%s%s", start, poll_id(first));
         /* A poll: gather the others of its kind waiting in this lane. */
         struct waiting *served_tail = first;
         int merged = 1;
-        for (struct waiting **link = &lane->head; *link != NULL && program->options.merge && merged < MAX_MERGED;) {
+        for (struct waiting **link = &lane->head;
+             *link != NULL && program->options.merge && merged < MAX_MERGED;) {
             if ((*link)->kind != first->kind || used + 1 + strlen(poll_id(*link)) >= sizeof path) {
                 link = &(*link)->next;
                 continue;
             }
-            struct waiting *entry = lane_take(lane, link);   /* out of the lane... */
-            served_tail->next = entry;                       /* ...into this request */
+            struct waiting *entry = lane_take(lane, link); /* out of the lane... */
+            served_tail->next = entry;                     /* ...into this request */
             served_tail = entry;
             merged++;
             used += (size_t)snprintf(path + used, sizeof path - used, ",%s", poll_id(entry));
@@ -446,12 +449,12 @@ static void lane_kick(struct lane *lane)
 {
     struct program *program = lane->program;
     struct waiting **next = lane->head != NULL ? next_in_line(program, lane) : NULL;
-    if (next == NULL || program->jobs_left == 0) {   /* every job over: what waits is moot */
-        uv_timer_stop(&lane->timer);             /* a change in the lane kicks it again */
+    if (next == NULL || program->jobs_left == 0) { /* every job over: what waits is moot */
+        uv_timer_stop(&lane->timer);               /* a change in the lane kicks it again */
         return;
     }
     if (program->token_in_flight)
-        return;                                  /* the token's arrival kicks every lane */
+        return; /* the token's arrival kicks every lane */
     if (monotonic_seconds() >= program->token_expires_at) {
         start_token_request(program);
         return;
@@ -482,7 +485,8 @@ static void start_token_request(struct program *program)
     char *id = curl_easy_escape(request->easy, program->options.client_id, 0);
     char *secret = curl_easy_escape(request->easy, program->options.client_secret, 0);
     char form[600];
-    snprintf(form, sizeof form, "grant_type=client_credentials&client_id=%s&client_secret=%s", id, secret);
+    snprintf(form, sizeof form, "grant_type=client_credentials&client_id=%s&client_secret=%s", id,
+             secret);
     curl_free(id);
     curl_free(secret);
     curl_easy_setopt(request->easy, CURLOPT_URL, program->options.token_url);
@@ -491,7 +495,8 @@ static void start_token_request(struct program *program)
     request_send(program, request);
 }
 
-static void token_arrived(struct program *program, long status, const char *body, const char *transport_error)
+static void token_arrived(struct program *program, long status, const char *body,
+                          const char *transport_error)
 {
     program->token_in_flight = false;
     char error[256] = "";
@@ -499,9 +504,11 @@ static void token_arrived(struct program *program, long status, const char *body
     if (transport_error != NULL)
         snprintf(error, sizeof error, "%.150s: %.90s", program->options.token_url, transport_error);
     else if (status != 200)
-        snprintf(error, sizeof error, "the token endpoint refused the credentials (HTTP %ld)", status);
+        snprintf(error, sizeof error, "the token endpoint refused the credentials (HTTP %ld)",
+                 status);
     else if (firecrest_read_token(body, program->token, sizeof program->token, &expires_in_s, error,
-                                  sizeof error) && expires_in_s <= 0)
+                                  sizeof error) &&
+             expires_in_s <= 0)
         snprintf(error, sizeof error, "the token expires at once (expires_in %ld)", expires_in_s);
     if (error[0] != '\0') {
         fprintf(stderr, "firecrest_async: cannot get a token: %s\n", error);
@@ -552,30 +559,32 @@ static void on_uv_round(uv_timer_t *timer)
             lane_add(program, API_COMPUTE, QUEUE_POLL, job, NULL);
         }
     }
-    lane_kick(&program->lanes[API_COMPUTE]);   /* once all are in: one merged request */
+    lane_kick(&program->lanes[API_COMPUTE]); /* once all are in: one merged request */
 }
 
 static void plan_next_round(struct program *program)
 {
     struct poll_plan *plan = &program->plan;
-    if (program->in_queue == 0 || program->polls_out > 0 || uv_is_active((uv_handle_t *)&plan->timer))
-        return;                     /* nothing to poll, or a round is already on its way */
+    if (program->in_queue == 0 || program->polls_out > 0 ||
+        uv_is_active((uv_handle_t *)&plan->timer))
+        return; /* nothing to poll, or a round is already on its way */
     double now = monotonic_seconds(), wait_s;
     if (plan->run_time_s == 0) {
         wait_s = plan->pause_s;
         plan->pause_s *= 2;
     } else {
         long unsubmitted = program->options.jobs - plan->submitted;
-        double last_submission = unsubmitted == 0 ? plan->last_submitted_at
-                                 : now + (double)unsubmitted * program->lanes[API_COMPUTE].spacing_s;
+        double last_submission =
+            unsubmitted == 0 ? plan->last_submitted_at
+                             : now + (double)unsubmitted * program->lanes[API_COMPUTE].spacing_s;
         double to_last_end = last_submission + plan->run_time_s - now;
         wait_s = to_last_end / 2 >= MIN_ROUND_GAP_MS / 1000.0 ? to_last_end / 2 : to_last_end;
-        double oldest_end = INFINITY;   /* no round before the oldest job can have ended */
+        double oldest_end = INFINITY; /* no round before the oldest job can have ended */
         for (long i = 0; i < program->options.jobs; i++)
             if (program->jobs[i].in_queue)
                 oldest_end = fmin(oldest_end, program->jobs[i].submitted_at + plan->run_time_s);
         wait_s = fmax(wait_s, oldest_end - now);
-        if (wait_s <= 0) {          /* the plan is behind */
+        if (wait_s <= 0) { /* the plan is behind */
             double shortest_s = MIN_ROUND_GAP_MS / 1000.0;
             double longest_s = fmax((double)program->options.poll_ms / 1000, 2 * shortest_s);
             wait_s = plan->late_pause_s = fmin(fmax(2 * plan->late_pause_s, shortest_s), longest_s);
@@ -602,7 +611,8 @@ static void job_left_the_queue(struct program *program, struct job *job, double 
 }
 
 /* A task is finished: each job waiting on it takes its part of the data. */
-static void task_done(struct program *program, struct pending_task *task, cJSON *data, double seen_at)
+static void task_done(struct program *program, struct pending_task *task, cJSON *data,
+                      double seen_at)
 {
     for (int i = 0; i < task->job_count; i++) {
         struct job *job = task->jobs[i];
@@ -621,7 +631,8 @@ static void task_done(struct program *program, struct pending_task *task, cJSON 
             }
             snprintf(job->jobid, sizeof job->jobid, "%s", jobid);
             snprintf(job->output_path, sizeof job->output_path, "%s", output);
-            firecrest_log(program->log, "%ld: Submitted job with jobid: %s", job->index, job->jobid);
+            firecrest_log(program->log, "%ld: Submitted job with jobid: %s", job->index,
+                          job->jobid);
             job_stage(job, "job %s in the queue, not yet polled", job->jobid);
             job->in_queue = true;
             program->in_queue++;
@@ -630,7 +641,8 @@ static void task_done(struct program *program, struct pending_task *task, cJSON 
             if (state == NULL) {
                 job_left_the_queue(program, job, seen_at);
             } else {
-                firecrest_log(program->log, "%ld: Job %s status: %s", job->index, job->jobid, state);
+                firecrest_log(program->log, "%ld: Job %s status: %s", job->index, job->jobid,
+                              state);
                 job_stage(job, "job %s still %.30s", job->jobid, state);
             }
         } else {
@@ -641,7 +653,8 @@ static void task_done(struct program *program, struct pending_task *task, cJSON 
                     job_end(job, true, NULL);
             } else {
                 char why[96];
-                snprintf(why, sizeof why, "job %s ended %s", job->jobid, state != NULL ? state : "(not in acct)");
+                snprintf(why, sizeof why, "job %s ended %s", job->jobid,
+                         state != NULL ? state : "(not in acct)");
                 job_end(job, false, why);
             }
         }
@@ -658,9 +671,10 @@ static void tasks_answered(struct program *program, struct request *request, con
         if (!firecrest_read_task(body, task->id, status, &data, error, sizeof error)) {
             for (int i = 0; i < task->job_count; i++)
                 job_end(task->jobs[i], false, error);
-        } else if (strcmp(status, "200") < 0) {     /* statuses are strings: "100", "101" */
+        } else if (strcmp(status, "200") < 0) { /* statuses are strings: "100", "101" */
             for (int i = 0; i < task->job_count && task->purpose == SUBMIT; i++)
-                job_stage(task->jobs[i], "its submission task %s still at status %s", task->id, status);
+                job_stage(task->jobs[i], "its submission task %s still at status %s", task->id,
+                          status);
             enqueue(program, API_TASKS, TASK_POLL, NULL, task);
         } else if (strcmp(status, "200") == 0) {
             task_done(program, task, data, request->started_at);
@@ -682,9 +696,11 @@ static void task_created(struct program *program, struct request *request, const
     for (struct waiting *entry = request->served; entry != NULL; entry = entry->next)
         jobs++;
     task->jobs = task != NULL ? calloc((size_t)jobs, sizeof *task->jobs) : NULL;
-    if (task == NULL || task->jobs == NULL || !firecrest_read_task_id(body, task->id, sizeof task->id, error, sizeof error)) {
+    if (task == NULL || task->jobs == NULL ||
+        !firecrest_read_task_id(body, task->id, sizeof task->id, error, sizeof error)) {
         for (struct waiting *entry = request->served; entry != NULL; entry = entry->next)
-            job_end(entry->job, false, task == NULL || task->jobs == NULL ? "out of memory" : error);
+            job_end(entry->job, false,
+                    task == NULL || task->jobs == NULL ? "out of memory" : error);
         if (task != NULL)
             free(task->jobs);
         free(task);
@@ -741,14 +757,16 @@ static void rate_limited(struct program *program, struct request *request, curl_
                  (long)retry_after_s, MAX_RETRY_AFTER_S);
         request_failed(request, why);
     } else {
-        request->lane->not_before = clock_seconds() + (retry_after_s > 0 ? (double)retry_after_s : 1.0);
+        request->lane->not_before =
+            clock_seconds() + (retry_after_s > 0 ? (double)retry_after_s : 1.0);
         requeue_at_head(request);
         lane_kick(request->lane);
     }
 }
 
 /* A reply to a FirecREST call (not the token's), with its HTTP status. */
-static void call_answered(struct program *program, struct request *request, long status, const char *body)
+static void call_answered(struct program *program, struct request *request, long status,
+                          const char *body)
 {
     program->token_just_renewed = false;
     bool ok = request->kind == SUBMIT ? status == 201 : status == 200;
@@ -765,7 +783,8 @@ static void call_answered(struct program *program, struct request *request, long
         if (output == NULL) {
             job_end(job, false, "the output view has no \"output\"");
         } else {
-            firecrest_log(program->log, "%ld: job output: %.*s", job->index, (int)strcspn(output, "\n"), output);
+            firecrest_log(program->log, "%ld: job output: %.*s", job->index,
+                          (int)strcspn(output, "\n"), output);
             job->output_read = true;
             job_stage(job, "ended, output read; acct not yet asked");
             if (job->confirmed)
@@ -802,15 +821,15 @@ static void on_request_done(struct uv_curl *glue, CURL *easy, CURLcode result)
     } else if (status == 429) {
         rate_limited(program, request, retry_after_s);
     } else if (status == 401 && !program->token_just_renewed) {
-        requeue_at_head(request);                /* one fresh token, then again */
+        requeue_at_head(request); /* one fresh token, then again */
         program->token_expires_at = 0;
         lane_kick(request->lane);
     } else {
         call_answered(program, request, status, body);
     }
     request_free(program, request);
-    plan_next_round(program);                  /* after a round's answer, the next one */
-    lane_kick(&program->lanes[API_COMPUTE]);   /* the queue may be empty: acct may go */
+    plan_next_round(program);                /* after a round's answer, the next one */
+    lane_kick(&program->lanes[API_COMPUTE]); /* the queue may be empty: acct may go */
     stop_when_all_done(program);
 }
 
@@ -852,7 +871,7 @@ static void shut_down(struct program *program)
         program->tasks = next;
     }
     uv_curl_close(&program->curl);
-    uv_run(&program->loop, UV_RUN_DEFAULT);     /* let libuv finish closing */
+    uv_run(&program->loop, UV_RUN_DEFAULT); /* let libuv finish closing */
     if (uv_loop_close(&program->loop) != 0)
         fprintf(stderr, "firecrest_async: bug: the loop still has handles\n");
     free(program->jobs);
@@ -860,25 +879,24 @@ static void shut_down(struct program *program)
 
 int main(int argc, char **argv)
 {
-    static struct program program;   /* static: large, and lives as long as the run */
+    static struct program program; /* static: large, and lives as long as the run */
     char error[512];
     switch (firecrest_options_parse(&program.options, true, argc, argv, error, sizeof error)) {
-    case PARSE_SHOW_HELP:
-        firecrest_options_help(stdout, "firecrest_async", true);
-        return 0;
+    case PARSE_SHOW_HELP: firecrest_options_help(stdout, "firecrest_async", true); return 0;
     case PARSE_BAD_USAGE:
         fprintf(stderr, "firecrest_async: %s (try --help)\n", error);
         return EXIT_BAD_USAGE;
-    case PARSE_RUN:
-        break;
+    case PARSE_RUN: break;
     }
     const struct firecrest_options *options = &program.options;
     program.jobs = calloc((size_t)options->jobs, sizeof *program.jobs);
     if (program.jobs == NULL)
         return 1;
     for (long i = 0; i < options->jobs; i++) {
-        program.jobs[i] = (struct job){.index = i, .program = &program,
-                                       .script = firecrest_job_script(options, i, error, sizeof error)};
+        program.jobs[i] =
+            (struct job){.index = i,
+                         .program = &program,
+                         .script = firecrest_job_script(options, i, error, sizeof error)};
         job_stage(&program.jobs[i], "not yet submitted");
         if (program.jobs[i].script == NULL) {
             fprintf(stderr, "firecrest_async: %s\n", error);
@@ -893,23 +911,26 @@ int main(int argc, char **argv)
     uv_curl_init(&program.curl, &program.loop, on_request_done, &program);
     for (int service = 0; service < API_SERVICE_COUNT; service++) {
         struct lane *lane = &program.lanes[service];
-        *lane = (struct lane){.service = (enum api_service)service, .spacing_s = options->spacing_s[service],
+        *lane = (struct lane){.service = (enum api_service)service,
+                              .spacing_s = options->spacing_s[service],
                               .program = &program};
         uv_timer_init(&program.loop, &lane->timer);
         lane->timer.data = lane;
     }
     /* The first pause: --poll-ms, but at least one compute slot (--poll-ms 0 must not
      * poll in every slot while nothing is known). */
-    program.plan.pause_s = fmax((double)options->poll_ms / 1000, fmax(options->spacing_s[API_COMPUTE], 0.1));
+    program.plan.pause_s =
+        fmax((double)options->poll_ms / 1000, fmax(options->spacing_s[API_COMPUTE], 0.1));
     uv_timer_init(&program.loop, &program.plan.timer);
     program.plan.timer.data = &program;
     uv_timer_init(&program.loop, &program.deadline_timer);
     program.deadline_timer.data = &program;
-    uv_timer_start(&program.deadline_timer, on_uv_deadline, (uint64_t)ceil(options->deadline_s * 1000), 0);
+    uv_timer_start(&program.deadline_timer, on_uv_deadline,
+                   (uint64_t)ceil(options->deadline_s * 1000), 0);
     program.jobs_left = options->jobs;
     program.log = options->json ? stderr : stdout;
-    program.tally = (struct firecrest_tally){.client = "firecrest-async", .jobs = options->jobs,
-                                             .started_at = monotonic_seconds()};
+    program.tally = (struct firecrest_tally){
+        .client = "firecrest-async", .jobs = options->jobs, .started_at = monotonic_seconds()};
 
     /* Every job starts at once: its submission waits in the compute lane. */
     for (long i = 0; i < options->jobs; i++) {

@@ -22,8 +22,8 @@
 #include "numbers.h"
 #include "sandbox.h"
 
-const char *const firecrest_service_names[SERVICE_COUNT] = {
-    "status", "utilities", "compute", "storage", "tasks", "reservations"};
+const char *const firecrest_service_names[SERVICE_COUNT] = {"status",  "utilities", "compute",
+                                                            "storage", "tasks",     "reservations"};
 
 /* The clients the token endpoint knows, from the configuration. */
 static void load_clients(struct firecrest *firecrest)
@@ -39,7 +39,8 @@ static void load_clients(struct firecrest *firecrest)
         const char *text = config->more_clients[i];
         const char *first = strchr(text, ':'), *second = strchr(first + 1, ':');
         snprintf(client->id, sizeof client->id, "%.*s", (int)(first - text), text);
-        snprintf(client->secret, sizeof client->secret, "%.*s", (int)(second - first - 1), first + 1);
+        snprintf(client->secret, sizeof client->secret, "%.*s", (int)(second - first - 1),
+                 first + 1);
         snprintf(client->user, sizeof client->user, "%s", second + 1);
     }
 }
@@ -74,9 +75,11 @@ static bool make_sandbox(struct firecrest *firecrest, const struct firecrest_con
         }
     } else {
         const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-        snprintf(firecrest->root_path, sizeof firecrest->root_path, "%s/evloop-firecrest.XXXXXX", tmp);
+        snprintf(firecrest->root_path, sizeof firecrest->root_path, "%s/evloop-firecrest.XXXXXX",
+                 tmp);
         if (mkdtemp(firecrest->root_path) == NULL) {
-            fprintf(stderr, "server: cannot make a sandbox directory in %s: %s\n", tmp, strerror(errno));
+            fprintf(stderr, "server: cannot make a sandbox directory in %s: %s\n", tmp,
+                    strerror(errno));
             return false;
         }
         firecrest->root_is_temporary = true;
@@ -91,8 +94,9 @@ static bool make_sandbox(struct firecrest *firecrest, const struct firecrest_con
     snprintf(systems, sizeof systems, "%s", config->systems);
     bool ok = true;
     for (char *name = strtok(systems, ","); ok && name != NULL; name = strtok(NULL, ",")) {
-        if (firecrest->system_count == MAX_SYSTEMS || strlen(name) >= sizeof firecrest->system_names[0] ||
-            strchr(name, '/') != NULL || name[0] == '.') {
+        if (firecrest->system_count == MAX_SYSTEMS ||
+            strlen(name) >= sizeof firecrest->system_names[0] || strchr(name, '/') != NULL ||
+            name[0] == '.') {
             fprintf(stderr, "server: --systems: bad or too many system names ('%s')\n", name);
             ok = false;
             break;
@@ -111,7 +115,8 @@ static bool make_sandbox(struct firecrest *firecrest, const struct firecrest_con
             ok = false;
             break;
         }
-        snprintf(firecrest->system_names[firecrest->system_count], sizeof firecrest->system_names[0], "%s", name);
+        snprintf(firecrest->system_names[firecrest->system_count],
+                 sizeof firecrest->system_names[0], "%s", name);
         firecrest->system_fds[firecrest->system_count++] = system_fd;
     }
     close(root_fd);
@@ -162,7 +167,8 @@ void firecrest_stop(struct firecrest *firecrest)
     if (firecrest->root_is_temporary) {
         char *slash = strrchr(firecrest->root_path, '/');
         *slash = '\0';
-        int parent_fd = open(firecrest->root_path[0] ? firecrest->root_path : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int parent_fd = open(firecrest->root_path[0] ? firecrest->root_path : "/",
+                             O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (parent_fd >= 0) {
             sandbox_remove_tree(parent_fd, slash + 1);
             close(parent_fd);
@@ -199,7 +205,8 @@ static int base64url_decode(const char *text, size_t length, unsigned char *out)
     return decoded < 0 ? -1 : decoded - (int)padding;
 }
 
-static void sign(const struct firecrest *firecrest, const char *signed_part, size_t length, char *signature)
+static void sign(const struct firecrest *firecrest, const char *signed_part, size_t length,
+                 char *signature)
 {
     unsigned char mac[32];
     unsigned int mac_length = sizeof mac;
@@ -215,8 +222,8 @@ static void make_token(const struct firecrest *firecrest, const struct firecrest
     char payload[512], header64[128], payload64[1024], signature[64];
     long now = (long)time(NULL);
     snprintf(payload, sizeof payload,
-             "{\"preferred_username\":\"%s\",\"iat\":%ld,\"exp\":%ld,\"azp\":\"%s\"}",
-             client->user, now, now + firecrest->config.token_lifetime_s, client->id);
+             "{\"preferred_username\":\"%s\",\"iat\":%ld,\"exp\":%ld,\"azp\":\"%s\"}", client->user,
+             now, now + firecrest->config.token_lifetime_s, client->id);
     base64url_encode((const unsigned char *)header, strlen(header), header64);
     base64url_encode((const unsigned char *)payload, strlen(payload), payload64);
     char signed_part[1280];
@@ -226,7 +233,8 @@ static void make_token(const struct firecrest *firecrest, const struct firecrest
 }
 
 /* A token is good when we signed it and it has not expired. Sets the user. */
-static bool token_is_valid(const struct firecrest *firecrest, const char *token, char *user, size_t user_size)
+static bool token_is_valid(const struct firecrest *firecrest, const char *token, char *user,
+                           size_t user_size)
 {
     const char *last_dot = strrchr(token, '.');
     const char *first_dot = strchr(token, '.');
@@ -236,7 +244,7 @@ static bool token_is_valid(const struct firecrest *firecrest, const char *token,
     sign(firecrest, token, (size_t)(last_dot - token), expected);
     if (strlen(last_dot + 1) != strlen(expected) ||
         CRYPTO_memcmp(last_dot + 1, expected, strlen(expected)) != 0)
-        return false;   /* forged, or signed by an earlier run of the server */
+        return false; /* forged, or signed by an earlier run of the server */
     unsigned char payload[1200];
     int length = base64url_decode(first_dot + 1, (size_t)(last_dot - first_dot - 1), payload);
     if (length < 0)
@@ -320,13 +328,15 @@ bool firecrest_is_clean_text(const char *text, size_t length)
     while (byte < end) {
         unsigned char first = *byte++;
         if (first < 0x20 || first == 0x7f)
-            return false;                      /* NUL, CR, LF, ESC, ...: never in a name */
+            return false; /* NUL, CR, LF, ESC, ...: never in a name */
         if (first < 0x80)
             continue;
         /* UTF-8: how many continuation bytes, and the range of the first one
          * (which rules out overlong forms and surrogates). */
-        int more = first >= 0xc2 && first <= 0xdf ? 1 : first >= 0xe0 && first <= 0xef ? 2
-                 : first >= 0xf0 && first <= 0xf4 ? 3 : -1;
+        int more = first >= 0xc2 && first <= 0xdf   ? 1
+                   : first >= 0xe0 && first <= 0xef ? 2
+                   : first >= 0xf0 && first <= 0xf4 ? 3
+                                                    : -1;
         unsigned char low = first == 0xe0 ? 0xa0 : first == 0xf0 ? 0x90 : 0x80;
         unsigned char high = first == 0xed ? 0x9f : first == 0xf4 ? 0x8f : 0xbf;
         if (more < 0 || end - byte < more || byte[0] < low || byte[0] > high)
@@ -350,11 +360,12 @@ static bool parameters_are_clean(const char *encoded, size_t length)
         size_t end = start;
         while (end < length && encoded[end] != '&')
             end++;
-        for (size_t part = start; clean && part < end;) {   /* the name, then the value */
+        for (size_t part = start; clean && part < end;) { /* the name, then the value */
             size_t stop = part;
             while (stop < end && encoded[stop] != '=')
                 stop++;
-            int got = mg_url_decode(encoded + part, (int)(stop - part), decoded, (int)length + 1, 1);
+            int got =
+                mg_url_decode(encoded + part, (int)(stop - part), decoded, (int)length + 1, 1);
             clean = got >= 0 && firecrest_is_clean_text(decoded, (size_t)got);
             part = stop + 1;
         }
@@ -369,7 +380,8 @@ static int on_token_request(struct mg_connection *conn, void *firecrest_ptr)
 {
     struct firecrest *firecrest = firecrest_ptr;
     if (strcmp(mg_get_request_info(conn)->request_method, "POST") != 0)
-        return json_error(conn, 405, "the token endpoint takes POST", (const char *const[]){"Allow", "POST", NULL});
+        return json_error(conn, 405, "the token endpoint takes POST",
+                          (const char *const[]){"Allow", "POST", NULL});
     if (!firecrest_accept_body(conn, MAX_FORM))
         return 413;
     size_t length;
@@ -377,8 +389,8 @@ static int on_token_request(struct mg_connection *conn, void *firecrest_ptr)
     char grant[64] = "", id[128] = "", secret[128] = "";
     if (form == NULL || !parameters_are_clean(form, length)) {
         free(form);
-        return json_error(conn, 400, "the form holds a NUL, a control byte or bytes that are not UTF-8",
-                          NULL);
+        return json_error(conn, 400,
+                          "the form holds a NUL, a control byte or bytes that are not UTF-8", NULL);
     }
     mg_get_var(form, length, "grant_type", grant, sizeof grant);
     mg_get_var(form, length, "client_id", id, sizeof id);
@@ -388,7 +400,10 @@ static int on_token_request(struct mg_connection *conn, void *firecrest_ptr)
     if (id[0] == '\0' && basic != NULL && strncasecmp(basic, "Basic ", 6) == 0) {
         unsigned char decoded[300];
         size_t encoded_length = strlen(basic + 6);
-        int decoded_length = encoded_length < 380 ? EVP_DecodeBlock(decoded, (const unsigned char *)basic + 6, (int)encoded_length) : -1;
+        int decoded_length =
+            encoded_length < 380
+                ? EVP_DecodeBlock(decoded, (const unsigned char *)basic + 6, (int)encoded_length)
+                : -1;
         /* EVP_DecodeBlock counts the padding as zero bytes: leave them out. */
         for (size_t i = encoded_length; decoded_length > 0 && i > 0 && basic[6 + i - 1] == '='; i--)
             decoded_length--;
@@ -407,7 +422,8 @@ static int on_token_request(struct mg_connection *conn, void *firecrest_ptr)
         return json_error(conn, 400, "grant_type must be client_credentials", NULL);
     const struct firecrest_client *client = NULL;
     for (int i = 0; i < firecrest->client_count; i++)
-        if (strcmp(id, firecrest->clients[i].id) == 0 && strcmp(secret, firecrest->clients[i].secret) == 0)
+        if (strcmp(id, firecrest->clients[i].id) == 0 &&
+            strcmp(secret, firecrest->clients[i].secret) == 0)
             client = &firecrest->clients[i];
     if (client == NULL)
         return json_error(conn, 401, "invalid client credentials", NULL);
@@ -456,7 +472,8 @@ static int unauthorized(struct mg_connection *conn, const char *message)
 }
 
 /* Count this call against the user's limit for the service; false if over it. */
-static bool within_rate_limit(struct firecrest *firecrest, enum firecrest_service service, const char *user)
+static bool within_rate_limit(struct firecrest *firecrest, enum firecrest_service service,
+                              const char *user)
 {
     long limit = firecrest->config.rate_limit[service];
     int64_t second = (int64_t)time(NULL);
@@ -490,8 +507,10 @@ static bool within_rate_limit(struct firecrest *firecrest, enum firecrest_servic
 bool firecrest_call_begin(struct firecrest_call *call, struct mg_connection *conn,
                           struct firecrest *firecrest, enum firecrest_service service, int needs)
 {
-    *call = (struct firecrest_call){.conn = conn, .request = mg_get_request_info(conn),
-                                    .firecrest = firecrest, .sandbox = {.home_fd = -1}};
+    *call = (struct firecrest_call){.conn = conn,
+                                    .request = mg_get_request_info(conn),
+                                    .firecrest = firecrest,
+                                    .sandbox = {.home_fd = -1}};
     const char *authorization = mg_get_header(conn, "Authorization");
     if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0) {
         call->status = unauthorized(conn, "missing Authorization: Bearer <token> header");
@@ -534,12 +553,14 @@ bool firecrest_call_begin(struct firecrest_call *call, struct mg_connection *con
         }
     }
     const char *query = call->request->query_string;
-    if (call->status == 0 && ((query != NULL && !parameters_are_clean(query, strlen(query))) ||
-                              (call->form != NULL && !parameters_are_clean(call->form, call->form_length))))
-        call->status = firecrest_error(conn, 400, "X-Invalid-Path",
-                                       "a parameter holds a NUL, a control byte or bytes that are not UTF-8");
+    if (call->status == 0 &&
+        ((query != NULL && !parameters_are_clean(query, strlen(query))) ||
+         (call->form != NULL && !parameters_are_clean(call->form, call->form_length))))
+        call->status =
+            firecrest_error(conn, 400, "X-Invalid-Path",
+                            "a parameter holds a NUL, a control byte or bytes that are not UTF-8");
     if (call->status != 0) {
-        firecrest_call_end(call);   /* the caller ends only calls that began */
+        firecrest_call_end(call); /* the caller ends only calls that began */
         return false;
     }
     return true;
@@ -571,13 +592,15 @@ void firecrest_add_stats(cJSON *stats, void *firecrest_ptr)
     cJSON *requests = cJSON_AddObjectToObject(section, "requests");
     pthread_mutex_lock(&firecrest->lock);
     for (int service = 0; service < SERVICE_COUNT; service++)
-        cJSON_AddNumberToObject(requests, firecrest_service_names[service], (double)firecrest->requests[service]);
+        cJSON_AddNumberToObject(requests, firecrest_service_names[service],
+                                (double)firecrest->requests[service]);
     cJSON_AddNumberToObject(section, "rate_limited", (double)firecrest->rate_limited);
     pthread_mutex_unlock(&firecrest->lock);
     /* Per second and user, 0 = none: what the dashboard draws the requests against. */
     cJSON *limits = cJSON_AddObjectToObject(section, "rate_limits");
     for (int service = 0; service < SERVICE_COUNT; service++)
-        cJSON_AddNumberToObject(limits, firecrest_service_names[service], (double)firecrest->config.rate_limit[service]);
+        cJSON_AddNumberToObject(limits, firecrest_service_names[service],
+                                (double)firecrest->config.rate_limit[service]);
 }
 
 void firecrest_reset_stats(void *firecrest_ptr)
@@ -621,7 +644,8 @@ static cJSON *service_status(const char *name)
     return service;
 }
 
-static cJSON *parameter(const char *name, const char *value, const char *unit, const char *description)
+static cJSON *parameter(const char *name, const char *value, const char *unit,
+                        const char *description)
 {
     cJSON *item = cJSON_CreateObject();
     cJSON_AddStringToObject(item, "name", name);
@@ -649,11 +673,14 @@ static cJSON *parameters(const struct firecrest *firecrest)
 {
     cJSON *out = cJSON_CreateObject();
     cJSON *general = cJSON_AddArrayToObject(out, "general");
-    cJSON_AddItemToArray(general, parameter("FIRECREST_VERSION", "1.16.1", "", "FirecREST version (the kit's fake)"));
+    cJSON_AddItemToArray(general, parameter("FIRECREST_VERSION", "1.16.1", "",
+                                            "FirecREST version (the kit's fake)"));
     cJSON_AddItemToArray(general, parameter("FIRECREST_BUILD", "evloop-kit", "", "Build"));
     cJSON *utilities = cJSON_AddArrayToObject(out, "utilities");
-    cJSON_AddItemToArray(utilities, parameter("UTILITIES_MAX_FILE_SIZE", "5", "MB", "Largest file for upload and view"));
-    cJSON_AddItemToArray(utilities, parameter("UTILITIES_TIMEOUT", "5", "seconds", "Timeout of a utilities call"));
+    cJSON_AddItemToArray(utilities, parameter("UTILITIES_MAX_FILE_SIZE", "5", "MB",
+                                              "Largest file for upload and view"));
+    cJSON_AddItemToArray(
+        utilities, parameter("UTILITIES_TIMEOUT", "5", "seconds", "Timeout of a utilities call"));
     cJSON *storage = cJSON_AddArrayToObject(out, "storage");
     cJSON *filesystems = cJSON_CreateObject();
     cJSON_AddStringToObject(filesystems, "name", "FILESYSTEMS");
@@ -661,17 +688,22 @@ static cJSON *parameters(const struct firecrest *firecrest)
     for (int i = 0; i < firecrest->system_count; i++) {
         cJSON *system = cJSON_CreateObject();
         cJSON_AddStringToObject(system, "system", firecrest->system_names[i]);
-        cJSON_AddItemToObject(system, "mounted", cJSON_CreateStringArray((const char *const[]){"/home"}, 1));
+        cJSON_AddItemToObject(system, "mounted",
+                              cJSON_CreateStringArray((const char *const[]){"/home"}, 1));
         cJSON_AddItemToArray(value, system);
     }
     cJSON_AddStringToObject(filesystems, "unit", "");
     cJSON_AddStringToObject(filesystems, "description", "Filesystems of each system");
     cJSON_AddItemToArray(storage, filesystems);
-    cJSON_AddItemToArray(storage, parameter("OBJECT_STORAGE", "s3v4", "", "Object storage technology"));
-    cJSON_AddItemToArray(storage, parameter("STORAGE_TEMPURL_EXP_TIME", "604800", "seconds", "Expiry of temporary URLs"));
-    cJSON_AddItemToArray(storage, parameter("STORAGE_MAX_FILE_SIZE", "5120", "MB", "Largest file for external transfers"));
+    cJSON_AddItemToArray(storage,
+                         parameter("OBJECT_STORAGE", "s3v4", "", "Object storage technology"));
+    cJSON_AddItemToArray(storage, parameter("STORAGE_TEMPURL_EXP_TIME", "604800", "seconds",
+                                            "Expiry of temporary URLs"));
+    cJSON_AddItemToArray(storage, parameter("STORAGE_MAX_FILE_SIZE", "5120", "MB",
+                                            "Largest file for external transfers"));
     cJSON *compute = cJSON_AddArrayToObject(out, "compute");
-    cJSON_AddItemToArray(compute, parameter("WORKLOAD_MANAGER", "Slurm", "", "Workload manager (simulated)"));
+    cJSON_AddItemToArray(
+        compute, parameter("WORKLOAD_MANAGER", "Slurm", "", "Workload manager (simulated)"));
     return out;
 }
 
@@ -687,7 +719,8 @@ static int on_status(struct mg_connection *conn, void *firecrest_ptr)
     int fields = sscanf(call.request->local_uri, "/status/%31[^/]/%63[^/]", what, name);
     bool one = fields == 2;
     if (strcmp(call.request->request_method, "GET") != 0) {
-        status = json_error(conn, 405, "/status takes GET", (const char *const[]){"Allow", "GET", NULL});
+        status =
+            json_error(conn, 405, "/status takes GET", (const char *const[]){"Allow", "GET", NULL});
     } else if (strcmp(what, "systems") == 0) {
         int found = -1;
         for (int i = 0; i < firecrest->system_count; i++)
@@ -699,7 +732,8 @@ static int on_status(struct mg_connection *conn, void *firecrest_ptr)
                 cJSON_AddItemToArray(list, system_status(firecrest->system_names[i]));
             status = status_out(conn, "List of systems with status and description.", list);
         } else if (found < 0) {
-            status = firecrest_error(conn, 400, "X-Machine-Does-Not-Exist", "System does not exist");
+            status =
+                firecrest_error(conn, 400, "X-Machine-Does-Not-Exist", "System does not exist");
         } else {
             status = status_out(conn, "System information", system_status(name));
         }
@@ -733,7 +767,8 @@ static int on_status(struct mg_connection *conn, void *firecrest_ptr)
             status = status_out(conn, "Filesystem information", out);
         } else {
             cJSON_Delete(out);
-            status = firecrest_error(conn, 400, "X-Machine-Does-Not-Exist", "System does not exist");
+            status =
+                firecrest_error(conn, 400, "X-Machine-Does-Not-Exist", "System does not exist");
         }
     } else {
         status = firecrest_error(conn, 404, NULL, "no such /status endpoint");

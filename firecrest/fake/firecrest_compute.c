@@ -47,7 +47,7 @@ static void append_echo(const char *arguments, struct echo_output *out)
         } else if (quote != 0 && *c == quote) {
             quote = 0;
         } else if (quote == 0 && (*c == ';' || *c == '#' || *c == '>' || *c == '|' || *c == '&')) {
-            break;      /* the rest is another command, a comment or a redirection */
+            break; /* the rest is another command, a comment or a redirection */
         } else if (quote == 0 && isspace((unsigned char)*c)) {
             if (!at_start && out->bytes[out->used - 1] != ' ')
                 out->bytes[out->used++] = ' ';
@@ -79,7 +79,7 @@ static char *read_script(const char *script, int *exit_code)
         if (strncmp(line, "echo ", 5) == 0 || strncmp(line, "echo\n", 5) == 0) {
             append_echo(line + 4, &out);
         } else if (strncmp(line, "exit ", 5) == 0) {
-            long code = strtol(line + 5, NULL, 10);   /* saturates, never overflows */
+            long code = strtol(line + 5, NULL, 10);       /* saturates, never overflows */
             *exit_code = (int)((code % 256 + 256) % 256); /* as the shell: exit 300 is 44 */
         }
         line = strchr(line, '\n');
@@ -98,13 +98,14 @@ static void job_paths(struct firecrest_job *job)
 }
 
 /* Write `content` to `path` in the job's user's home. */
-static void write_job_file(struct firecrest *firecrest, const struct firecrest_job *job, const char *path,
-                           const char *content)
+static void write_job_file(struct firecrest *firecrest, const struct firecrest_job *job,
+                           const char *path, const char *content)
 {
     struct sandbox home;
     if (firecrest_enter_home(firecrest, job->system, job->user, &home) != 0)
         return;
-    int fd = sandbox_open(&home, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    int fd =
+        sandbox_open(&home, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK, 0644);
     sandbox_leave(&home);
     if (fd >= 0) {
         size_t length = strlen(content);
@@ -114,14 +115,15 @@ static void write_job_file(struct firecrest *firecrest, const struct firecrest_j
     }
 }
 
-struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest, const struct firecrest_call *call,
-                                           const char *script, const char *name, cJSON *transfer,
-                                           char *error, size_t error_size)
+struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest,
+                                           const struct firecrest_call *call, const char *script,
+                                           const char *name, cJSON *transfer, char *error,
+                                           size_t error_size)
 {
     struct firecrest_job *job = NULL;
     if (firecrest->job_count < MAX_JOBS) {
         job = &firecrest->jobs[firecrest->job_count++];
-    } else {   /* full: the job that ended longest ago is forgotten */
+    } else { /* full: the job that ended longest ago is forgotten */
         for (int i = 0; i < MAX_JOBS; i++) {
             struct firecrest_job *candidate = &firecrest->jobs[i];
             if ((candidate->ended || candidate->cancelled) && !candidate->transferring &&
@@ -129,7 +131,8 @@ struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest, const st
                 job = candidate;
         }
         if (job == NULL) {
-            snprintf(error, error_size, "too many jobs running: the fake cluster runs at most %d", MAX_JOBS);
+            snprintf(error, error_size, "too many jobs running: the fake cluster runs at most %d",
+                     MAX_JOBS);
             cJSON_Delete(transfer);
             return NULL;
         }
@@ -145,8 +148,9 @@ struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest, const st
     snprintf(job->name, sizeof job->name, "%s", name);
     unsigned char random[8];
     RAND_bytes(random, sizeof random);
-    snprintf(job->directory, sizeof job->directory, "/home/%s/firecrest/%02x%02x%02x%02x%02x%02x%02x%02x",
-             call->user, random[0], random[1], random[2], random[3], random[4], random[5], random[6], random[7]);
+    snprintf(job->directory, sizeof job->directory,
+             "/home/%s/firecrest/%02x%02x%02x%02x%02x%02x%02x%02x", call->user, random[0],
+             random[1], random[2], random[3], random[4], random[5], random[6], random[7]);
     job_paths(job);
     sandbox_make_directories(&call->sandbox, job->directory);
     write_job_file(firecrest, job, job->script, script);
@@ -198,7 +202,7 @@ void firecrest_jobs_advance(struct firecrest *firecrest)
         if (job->ended || job->cancelled || job->transferring || now_ms < job->ends_ms)
             continue;
         if (job->transfer != NULL) {
-            job->transferring = true;   /* firecrest_transfers_run does the work, then ends it */
+            job->transferring = true; /* firecrest_transfers_run does the work, then ends it */
             continue;
         }
         write_job_file(firecrest, job, job->output, job->echo_output ? job->echo_output : "");
@@ -242,7 +246,8 @@ static cJSON *job_json(const struct firecrest_job *job, int64_t now_ms, bool acc
         duration_text(ran_ms, text, sizeof text);
         cJSON_AddStringToObject(json, "elapsed_time", text);
         cJSON_AddStringToObject(json, "cpu_time", text);
-        cJSON_AddStringToObject(json, "termination_time", job_is_active(job, now_ms) ? "Unknown" : "ended");
+        cJSON_AddStringToObject(json, "termination_time",
+                                job_is_active(job, now_ms) ? "Unknown" : "ended");
         snprintf(text, sizeof text, "%d:0", job->exit_code);
         cJSON_AddStringToObject(json, "exit_code", text);
     } else {
@@ -286,7 +291,7 @@ static void finish_listing(struct firecrest *firecrest, struct firecrest_task *t
             continue;
         if (accounting) {
             cJSON_AddItemToArray(data, job_json(job, now_ms, true));
-        } else if (job_is_active(job, now_ms)) {   /* squeue lists only active jobs */
+        } else if (job_is_active(job, now_ms)) { /* squeue lists only active jobs */
             char key[16];
             snprintf(key, sizeof key, "%d", position++);
             cJSON_AddItemToObject(data, key, job_json(job, now_ms, false));
@@ -299,7 +304,8 @@ static void finish_submission(struct firecrest *firecrest, struct firecrest_task
 {
     (void)firecrest;
     /* The job exists since the call; the task reports it once "scheduled". */
-    firecrest_task_set(task, "200", cJSON_Duplicate(cJSON_GetObjectItem(task->arguments, "submitted"), true));
+    firecrest_task_set(task, "200",
+                       cJSON_Duplicate(cJSON_GetObjectItem(task->arguments, "submitted"), true));
 }
 
 static void finish_cancel(struct firecrest *firecrest, struct firecrest_task *task)
@@ -323,7 +329,8 @@ static void finish_cancel(struct firecrest *firecrest, struct firecrest_task *ta
 static void finish_static(struct firecrest *firecrest, struct firecrest_task *task)
 {
     (void)firecrest;
-    firecrest_task_set(task, "200", cJSON_Duplicate(cJSON_GetObjectItem(task->arguments, "answer"), true));
+    firecrest_task_set(task, "200",
+                       cJSON_Duplicate(cJSON_GetObjectItem(task->arguments, "answer"), true));
 }
 
 static cJSON *static_answer(const char *what)
@@ -343,7 +350,7 @@ static cJSON *static_answer(const char *what)
         cJSON_AddStringToObject(item, "Default", "YES");
     } else {
         cJSON_Delete(item);
-        return list;   /* no reservations on the fake cluster */
+        return list; /* no reservations on the fake cluster */
     }
     cJSON_AddItemToArray(list, item);
     return list;
@@ -387,7 +394,8 @@ static int on_compute(struct mg_connection *conn, void *firecrest_ptr)
     const char *method = request->request_method;
     bool is_upload = strcmp(what, "jobs/upload") == 0;
     struct firecrest_call call;
-    if (!firecrest_call_begin(&call, conn, firecrest, SERVICE_COMPUTE, NEEDS_SYSTEM | (is_upload ? KEEP_BODY : 0)))
+    if (!firecrest_call_begin(&call, conn, firecrest, SERVICE_COMPUTE,
+                              NEEDS_SYSTEM | (is_upload ? KEEP_BODY : 0)))
         return call.status;
 
     char *script = NULL;
@@ -398,13 +406,15 @@ static int on_compute(struct mg_connection *conn, void *firecrest_ptr)
             return 413;
         }
         struct script_upload upload = {0};
-        struct mg_form_data_handler handler = {.field_found = multipart_get_every_field, .field_get = on_script_data,
+        struct mg_form_data_handler handler = {.field_found = multipart_get_every_field,
+                                               .field_get = on_script_data,
                                                .user_data = &upload};
         multipart_read_form(conn, &handler);
         if (upload.too_big)
             snprintf(error, sizeof error, "the batch script is larger than 1 MB");
         else if (upload.script == NULL)
-            snprintf(error, sizeof error, "expected a multipart form with the batch script as 'file'");
+            snprintf(error, sizeof error,
+                     "expected a multipart form with the batch script as 'file'");
         script = upload.script;
     } else if (strcmp(what, "jobs/path") == 0 && strcmp(method, "POST") == 0) {
         char path[PATH_MAX];
@@ -435,23 +445,28 @@ static int on_compute(struct mg_connection *conn, void *firecrest_ptr)
     if (error[0] != '\0') {
         status = firecrest_error(conn, 400, "X-Invalid-Path", error);
     } else if (script != NULL) {
-        struct firecrest_job *job = firecrest_job_submit(firecrest, &call, script, "script.sh", NULL, error, sizeof error);
+        struct firecrest_job *job =
+            firecrest_job_submit(firecrest, &call, script, "script.sh", NULL, error, sizeof error);
         if (job == NULL) {
             status = firecrest_error(conn, 400, "X-Error", error);
         } else {
             cJSON *arguments = cJSON_CreateObject();
             cJSON_AddItemToObject(arguments, "submitted", firecrest_job_submitted(job));
-            task = firecrest_task_create(firecrest, &call, "compute", "100", finish_submission, arguments);
-            status = task ? firecrest_task_reply(conn, 201, task) : firecrest_error(conn, 503, NULL, "too many tasks");
+            task = firecrest_task_create(firecrest, &call, "compute", "100", finish_submission,
+                                         arguments);
+            status = task ? firecrest_task_reply(conn, 201, task)
+                          : firecrest_error(conn, 503, NULL, "too many tasks");
         }
-    } else if ((strcmp(what, "jobs") == 0 || strcmp(what, "acct") == 0) && strcmp(method, "GET") == 0) {
+    } else if ((strcmp(what, "jobs") == 0 || strcmp(what, "acct") == 0) &&
+               strcmp(method, "GET") == 0) {
         char jobs[8192] = "";
         firecrest_param(&call, "jobs", jobs, sizeof jobs);
         cJSON *arguments = cJSON_CreateObject();
         cJSON_AddStringToObject(arguments, "jobs", jobs);
         cJSON_AddBoolToObject(arguments, "acct", strcmp(what, "acct") == 0);
         task = firecrest_task_create(firecrest, &call, "compute", "100", finish_listing, arguments);
-        status = task ? firecrest_task_reply(conn, 200, task) : firecrest_error(conn, 503, NULL, "too many tasks");
+        status = task ? firecrest_task_reply(conn, 200, task)
+                      : firecrest_error(conn, 503, NULL, "too many tasks");
     } else if (strncmp(what, "jobs/", 5) == 0 && strcmp(method, "DELETE") == 0) {
         char *end;
         long id = strtol(what + 5, &end, 10);
@@ -460,15 +475,19 @@ static int on_compute(struct mg_connection *conn, void *firecrest_ptr)
         } else {
             cJSON *arguments = cJSON_CreateObject();
             cJSON_AddNumberToObject(arguments, "jobid", (double)id);
-            task = firecrest_task_create(firecrest, &call, "compute", "100", finish_cancel, arguments);
-            status = task ? firecrest_task_reply(conn, 200, task) : firecrest_error(conn, 503, NULL, "too many tasks");
+            task =
+                firecrest_task_create(firecrest, &call, "compute", "100", finish_cancel, arguments);
+            status = task ? firecrest_task_reply(conn, 200, task)
+                          : firecrest_error(conn, 503, NULL, "too many tasks");
         }
-    } else if ((strcmp(what, "nodes") == 0 || strcmp(what, "partitions") == 0 || strcmp(what, "reservations") == 0) &&
+    } else if ((strcmp(what, "nodes") == 0 || strcmp(what, "partitions") == 0 ||
+                strcmp(what, "reservations") == 0) &&
                strcmp(method, "GET") == 0) {
         cJSON *arguments = cJSON_CreateObject();
         cJSON_AddItemToObject(arguments, "answer", static_answer(what));
         task = firecrest_task_create(firecrest, &call, "compute", "100", finish_static, arguments);
-        status = task ? firecrest_task_reply(conn, 200, task) : firecrest_error(conn, 503, NULL, "too many tasks");
+        status = task ? firecrest_task_reply(conn, 200, task)
+                      : firecrest_error(conn, 503, NULL, "too many tasks");
     } else {
         status = json_error(conn, 404, "no such /compute endpoint, or not with this method", NULL);
     }
@@ -481,7 +500,8 @@ static int on_compute(struct mg_connection *conn, void *firecrest_ptr)
 /* --- internal transfers: jobs that really copy/move/remove inside the sandbox ------- */
 
 /* Copy, move or remove inside the user's home. Runs without state_lock. */
-static bool run_transfer(struct firecrest *firecrest, int system, const char *user, const cJSON *transfer)
+static bool run_transfer(struct firecrest *firecrest, int system, const char *user,
+                         const cJSON *transfer)
 {
     const char *action = cJSON_GetStringValue(cJSON_GetObjectItem(transfer, "action"));
     const char *source = cJSON_GetStringValue(cJSON_GetObjectItem(transfer, "source"));
@@ -502,14 +522,17 @@ static bool run_transfer(struct firecrest *firecrest, int system, const char *us
         if (directory >= 0)
             close(directory);
         result = destination == NULL ? -1 : 0;
-        if (destination != NULL && snprintf(destination, PATH_MAX, directory >= 0 ? "%s/%s" : "%s", target,
-                                            source_name) >= PATH_MAX)
+        if (destination != NULL && snprintf(destination, PATH_MAX, directory >= 0 ? "%s/%s" : "%s",
+                                            target, source_name) >= PATH_MAX)
             result = -1;
-        int to = result < 0 ? -1 : sandbox_open_parent(&home, destination, target_name, sizeof target_name);
+        int to = result < 0
+                     ? -1
+                     : sandbox_open_parent(&home, destination, target_name, sizeof target_name);
         result = to;
         if (to >= 0) {
-            result = strcmp(action, "mv") == 0 ? (renameat(from, source_name, to, target_name) == 0 ? 0 : -1)
-                                               : sandbox_copy_tree(from, source_name, to, target_name);
+            result = strcmp(action, "mv") == 0
+                         ? (renameat(from, source_name, to, target_name) == 0 ? 0 : -1)
+                         : sandbox_copy_tree(from, source_name, to, target_name);
             close(to);
         }
         free(destination);

@@ -31,27 +31,38 @@
 
 /* The microservices: the first segment of each path. Rate limits are per service. */
 enum firecrest_service {
-    SERVICE_STATUS, SERVICE_UTILITIES, SERVICE_COMPUTE, SERVICE_STORAGE,
-    SERVICE_TASKS, SERVICE_RESERVATIONS, SERVICE_COUNT
+    SERVICE_STATUS,
+    SERVICE_UTILITIES,
+    SERVICE_COMPUTE,
+    SERVICE_STORAGE,
+    SERVICE_TASKS,
+    SERVICE_RESERVATIONS,
+    SERVICE_COUNT
 };
 extern const char *const firecrest_service_names[SERVICE_COUNT];
 
-enum { MAX_SYSTEMS = 8, MAX_USERS_TRACKED = 32, MAX_TASKS = 20000, MAX_JOBS = 10000,
-       MAX_OBJECTS = 256, MAX_RESERVATIONS = 64 };
+enum {
+    MAX_SYSTEMS = 8,
+    MAX_USERS_TRACKED = 32,
+    MAX_TASKS = 20000,
+    MAX_JOBS = 10000,
+    MAX_OBJECTS = 256,
+    MAX_RESERVATIONS = 64
+};
 
 struct firecrest_config {
-    const char *client_id;       /* --client-id (default kit-client) */
-    const char *client_secret;   /* --client-secret (default kit-secret) */
-    const char *user;            /* --user: whom tokens are issued to (default test_user) */
-    long token_lifetime_s;       /* --token-lifetime (default 300) */
-    const char *systems;         /* --systems: comma list (default "cluster,daint") */
-    const char *root;            /* --firecrest-root DIR; NULL = a fresh temporary directory */
+    const char *client_id;          /* --client-id (default kit-client) */
+    const char *client_secret;      /* --client-secret (default kit-secret) */
+    const char *user;               /* --user: whom tokens are issued to (default test_user) */
+    long token_lifetime_s;          /* --token-lifetime (default 300) */
+    const char *systems;            /* --systems: comma list (default "cluster,daint") */
+    const char *root;               /* --firecrest-root DIR; NULL = a fresh temporary directory */
     long rate_limit[SERVICE_COUNT]; /* requests per second per user; 0 = no limit */
-    const char *more_clients[3]; /* --client ID:SECRET:USER, for more users (a class, a test) */
+    const char *more_clients[3];    /* --client ID:SECRET:USER, for more users (a class, a test) */
     int more_client_count;
-    long job_ms;                 /* --job-ms: how long a simulated job runs (default 5000) */
-    long queue_ms;               /* how long it waits PENDING first */
-    long task_ms;                /* how long a task stays queued before it is done */
+    long job_ms;   /* --job-ms: how long a simulated job runs (default 5000) */
+    long queue_ms; /* how long it waits PENDING first */
+    long task_ms;  /* how long a task stays queued before it is done */
 };
 
 /*
@@ -63,14 +74,14 @@ struct firecrest;
 struct firecrest_task {
     char id[33];
     char user[64];
-    const char *service;          /* "compute" or "storage" */
+    const char *service; /* "compute" or "storage" */
     const char *system;
-    char status[4];               /* "100", "200", "116"...: a string, as FirecREST sends it */
+    char status[4]; /* "100", "200", "116"...: a string, as FirecREST sends it */
     cJSON *data;
     time_t created, updated;
-    int64_t due_ms;               /* when `finish` runs; 0 = nothing pending */
+    int64_t due_ms; /* when `finish` runs; 0 = nothing pending */
     void (*finish)(struct firecrest *firecrest, struct firecrest_task *task);
-    cJSON *arguments;             /* what `finish` needs (job ids, paths...) */
+    cJSON *arguments; /* what `finish` needs (job ids, paths...) */
 };
 
 /* A simulated batch job. Its state follows from the clock; the scheduler thread
@@ -78,16 +89,16 @@ struct firecrest_task {
 struct firecrest_job {
     long id;
     char user[64];
-    int system;                   /* index into system_names */
+    int system; /* index into system_names */
     char name[64];
-    char directory[256];          /* in the sandbox: where its files are */
+    char directory[256]; /* in the sandbox: where its files are */
     char script[300], output[300], error[300];
     int64_t submitted_ms, starts_ms, ends_ms;
-    int exit_code;                /* from the script's `exit N` */
-    char *echo_output;            /* what its top-level `echo` lines print */
-    cJSON *transfer;              /* xfer-internal: {"action", "source", "target"}; else NULL */
+    int exit_code;     /* from the script's `exit N` */
+    char *echo_output; /* what its top-level `echo` lines print */
+    cJSON *transfer;   /* xfer-internal: {"action", "source", "target"}; else NULL */
     bool cancelled, ended;
-    bool transferring;            /* its transfer runs now, without state_lock */
+    bool transferring; /* its transfer runs now, without state_lock */
 };
 
 /* A temporary object URL for an external transfer. */
@@ -95,8 +106,8 @@ struct firecrest_object {
     char token[33];
     char task_id[33];
     int system;
-    char user[64];                /* whose home `path` is in */
-    char path[4096];              /* the sandbox file it serves, or receives (PATH_MAX) */
+    char user[64];   /* whose home `path` is in */
+    char path[4096]; /* the sandbox file it serves, or receives (PATH_MAX) */
     bool is_upload;
     int64_t expires_ms;
 };
@@ -115,18 +126,18 @@ struct firecrest_client {
 
 struct firecrest {
     struct firecrest_config config;
-    struct firecrest_client clients[4];   /* the default one, then --client ones */
+    struct firecrest_client clients[4]; /* the default one, then --client ones */
     int client_count;
-    unsigned char token_key[32];          /* HS256 key, made at start, never shown */
+    unsigned char token_key[32]; /* HS256 key, made at start, never shown */
     char system_names[MAX_SYSTEMS][32];
-    int system_fds[MAX_SYSTEMS];          /* each system's sandbox root directory */
+    int system_fds[MAX_SYSTEMS]; /* each system's sandbox root directory */
     int system_count;
     char root_path[4096];
-    bool root_is_temporary;               /* then removed at exit */
+    bool root_is_temporary; /* then removed at exit */
 
-    char base_url[64];                    /* http://127.0.0.1:PORT, for object URLs */
+    char base_url[64]; /* http://127.0.0.1:PORT, for object URLs */
 
-    pthread_mutex_t lock;                 /* guards the counters below */
+    pthread_mutex_t lock; /* guards the counters below */
     long requests[SERVICE_COUNT];
     long rate_limited;
     struct rate_window windows[SERVICE_COUNT][MAX_USERS_TRACKED];
@@ -134,14 +145,14 @@ struct firecrest {
     /* Tasks, jobs, objects, reservations: guarded by state_lock, advanced by the
      * scheduler thread, which wakes every few milliseconds. */
     pthread_mutex_t state_lock;
-    struct firecrest_task *tasks;         /* MAX_TASKS */
+    struct firecrest_task *tasks; /* MAX_TASKS */
     int task_count;
-    struct firecrest_job *jobs;           /* MAX_JOBS */
+    struct firecrest_job *jobs; /* MAX_JOBS */
     int job_count;
     long next_job_id;
     struct firecrest_object objects[MAX_OBJECTS];
     int object_count;
-    cJSON *reservations;                  /* a JSON array */
+    cJSON *reservations; /* a JSON array */
     pthread_t scheduler;
     bool scheduler_running;
     pthread_mutex_t scheduler_lock;
@@ -159,12 +170,12 @@ struct firecrest_call {
     struct mg_connection *conn;
     const struct mg_request_info *request;
     struct firecrest *firecrest;
-    char user[64];            /* from the token */
-    const char *system;       /* the X-Machine-Name system, if the call has one */
-    struct sandbox sandbox;   /* then the user's home on it: all its paths resolve there */
-    char *form;               /* the url-encoded body of a POST/PUT/DELETE, or NULL */
+    char user[64];          /* from the token */
+    const char *system;     /* the X-Machine-Name system, if the call has one */
+    struct sandbox sandbox; /* then the user's home on it: all its paths resolve there */
+    char *form;             /* the url-encoded body of a POST/PUT/DELETE, or NULL */
     size_t form_length;
-    int status;               /* the status already sent when begin() failed */
+    int status; /* the status already sent when begin() failed */
 };
 
 /* What a call needs, for firecrest_call_begin (a bit mask). */
@@ -196,18 +207,21 @@ bool firecrest_param(const struct firecrest_call *call, const char *name, char *
 
 /* A FirecREST error: `status`, the error header (e.g. "X-Invalid-Path", or NULL)
  * carrying `message`, and {"description": message, "error": message}. */
-int firecrest_error(struct mg_connection *conn, int status, const char *header, const char *message);
+int firecrest_error(struct mg_connection *conn, int status, const char *header,
+                    const char *message);
 
 /* {"description": description, "output": output}; takes ownership of `output`. */
-int firecrest_output(struct mg_connection *conn, int status, const char *description, cJSON *output);
+int firecrest_output(struct mg_connection *conn, int status, const char *description,
+                     cJSON *output);
 
 /* --- tasks (firecrest_tasks.c); call these with state_lock held ---------------- */
 
 /* A new task for `call`, with `status`, due to `finish` after task_ms. NULL if full. */
-struct firecrest_task *firecrest_task_create(struct firecrest *firecrest, const struct firecrest_call *call,
-                                             const char *service, const char *status,
-                                             void (*finish)(struct firecrest *, struct firecrest_task *),
-                                             cJSON *arguments);
+struct firecrest_task *
+firecrest_task_create(struct firecrest *firecrest, const struct firecrest_call *call,
+                      const char *service, const char *status,
+                      void (*finish)(struct firecrest *, struct firecrest_task *),
+                      cJSON *arguments);
 struct firecrest_task *firecrest_task_find(struct firecrest *firecrest, const char *id);
 /* Set a task's status and data (takes ownership of `data`). */
 void firecrest_task_set(struct firecrest_task *task, const char *status, cJSON *data);
@@ -223,9 +237,10 @@ void firecrest_scheduler_stop(struct firecrest *firecrest);
 
 /* Submit a job running `script` (its text) on the call's system. Fills `error` and
  * returns NULL when it cannot. */
-struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest, const struct firecrest_call *call,
-                                           const char *script, const char *name, cJSON *transfer,
-                                           char *error, size_t error_size);
+struct firecrest_job *firecrest_job_submit(struct firecrest *firecrest,
+                                           const struct firecrest_call *call, const char *script,
+                                           const char *name, cJSON *transfer, char *error,
+                                           size_t error_size);
 /* The {"result", "jobid", "job_file", ...} data of a submission task. */
 cJSON *firecrest_job_submitted(const struct firecrest_job *job);
 /* `user`'s home on system number `system` (for work done after the call: jobs,

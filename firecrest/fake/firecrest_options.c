@@ -11,8 +11,17 @@
 #include "firecrest_internal.h"
 #include "numbers.h"
 
-enum { OPT_CLIENT_ID = FIRECREST_OPTION_FIRST, OPT_CLIENT_SECRET, OPT_USER, OPT_TOKEN_LIFETIME,
-       OPT_SYSTEMS, OPT_ROOT, OPT_RATE_LIMIT, OPT_JOB_MS, OPT_CLIENT };
+enum {
+    OPT_CLIENT_ID = FIRECREST_OPTION_FIRST,
+    OPT_CLIENT_SECRET,
+    OPT_USER,
+    OPT_TOKEN_LIFETIME,
+    OPT_SYSTEMS,
+    OPT_ROOT,
+    OPT_RATE_LIMIT,
+    OPT_JOB_MS,
+    OPT_CLIENT
+};
 
 static const struct option options[] = {
     {"client-id", required_argument, NULL, OPT_CLIENT_ID},
@@ -33,8 +42,12 @@ static struct firecrest_config config = {
     .user = "test_user",
     .token_lifetime_s = 300,
     .systems = "cluster,daint",
-    .rate_limit = {[SERVICE_STATUS] = 20, [SERVICE_UTILITIES] = 20, [SERVICE_COMPUTE] = 10,
-                   [SERVICE_STORAGE] = 10, [SERVICE_TASKS] = 10, [SERVICE_RESERVATIONS] = 10},
+    .rate_limit = {[SERVICE_STATUS] = 20,
+                   [SERVICE_UTILITIES] = 20,
+                   [SERVICE_COMPUTE] = 10,
+                   [SERVICE_STORAGE] = 10,
+                   [SERVICE_TASKS] = 10,
+                   [SERVICE_RESERVATIONS] = 10},
     .job_ms = 5000,
     .queue_ms = 200,
     .task_ms = 50,
@@ -54,21 +67,22 @@ size_t firecrest_add_options(struct option *table, size_t used, size_t capacity)
 
 void firecrest_print_help(FILE *out)
 {
-    fprintf(out,
-            "The fake FirecREST v1 API (/auth/token, /status, /utilities, /compute, /tasks,\n"
-            "/storage, /reservations):\n"
-            "  --client-id ID          the OAuth2 client id tokens are issued to (default kit-client)\n"
-            "  --client-secret SECRET  its secret (default kit-secret)\n"
-            "  --user NAME             the user the tokens name (default test_user)\n"
-            "  --client ID:SECRET:USER one more client and its user (up to 3)\n"
-            "  --token-lifetime S      token lifetime in seconds, 11..86400 (default 300)\n"
-            "  --systems A,B           the systems (default cluster,daint)\n"
-            "  --firecrest-root DIR    keep the simulated filesystems in DIR (default: a\n"
-            "                          fresh temporary directory, removed at exit)\n"
-            "  --rate-limit SERVICE=N  requests per second per user for a microservice\n"
-            "                          (status, utilities, compute, storage, tasks,\n"
-            "                          reservations); 0 = no limit. Repeatable.\n"
-            "  --job-ms MS             how long a simulated job runs (default 5000)\n");
+    fprintf(
+        out,
+        "The fake FirecREST v1 API (/auth/token, /status, /utilities, /compute, /tasks,\n"
+        "/storage, /reservations):\n"
+        "  --client-id ID          the OAuth2 client id tokens are issued to (default kit-client)\n"
+        "  --client-secret SECRET  its secret (default kit-secret)\n"
+        "  --user NAME             the user the tokens name (default test_user)\n"
+        "  --client ID:SECRET:USER one more client and its user (up to 3)\n"
+        "  --token-lifetime S      token lifetime in seconds, 11..86400 (default 300)\n"
+        "  --systems A,B           the systems (default cluster,daint)\n"
+        "  --firecrest-root DIR    keep the simulated filesystems in DIR (default: a\n"
+        "                          fresh temporary directory, removed at exit)\n"
+        "  --rate-limit SERVICE=N  requests per second per user for a microservice\n"
+        "                          (status, utilities, compute, storage, tasks,\n"
+        "                          reservations); 0 = no limit. Repeatable.\n"
+        "  --job-ms MS             how long a simulated job runs (default 5000)\n");
 }
 
 /* A user name: it becomes a directory name, /home/<user>. */

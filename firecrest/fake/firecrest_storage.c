@@ -33,13 +33,14 @@ static int system_index(const struct firecrest *firecrest, const char *system)
     return 0;
 }
 
-static struct firecrest_object *object_create(struct firecrest *firecrest, const struct firecrest_task *task,
-                                              const char *path, bool is_upload)
+static struct firecrest_object *object_create(struct firecrest *firecrest,
+                                              const struct firecrest_task *task, const char *path,
+                                              bool is_upload)
 {
     struct firecrest_object *object = NULL;
     if (firecrest->object_count < MAX_OBJECTS) {
         object = &firecrest->objects[firecrest->object_count++];
-    } else {   /* full: reuse the one closest to expiring */
+    } else { /* full: reuse the one closest to expiring */
         object = &firecrest->objects[0];
         for (int i = 1; i < MAX_OBJECTS; i++)
             if (firecrest->objects[i].expires_ms < object->expires_ms)
@@ -61,7 +62,8 @@ static struct firecrest_object *object_create(struct firecrest *firecrest, const
 static struct firecrest_object *object_find(struct firecrest *firecrest, const char *token)
 {
     for (int i = 0; i < firecrest->object_count; i++)
-        if (firecrest->objects[i].token[0] != '\0' && strcmp(firecrest->objects[i].token, token) == 0 &&
+        if (firecrest->objects[i].token[0] != '\0' &&
+            strcmp(firecrest->objects[i].token, token) == 0 &&
             firecrest->objects[i].expires_ms > monotonic_ms())
             return &firecrest->objects[i];
     return NULL;
@@ -72,18 +74,21 @@ static void finish_download(struct firecrest *firecrest, struct firecrest_task *
 {
     const char *source = cJSON_GetStringValue(cJSON_GetObjectItem(task->arguments, "source"));
     struct sandbox home;
-    int fd = firecrest_enter_home(firecrest, system_index(firecrest, task->system), task->user, &home);
+    int fd =
+        firecrest_enter_home(firecrest, system_index(firecrest, task->system), task->user, &home);
     if (fd == 0) {
         fd = sandbox_open(&home, source, O_RDONLY | O_NONBLOCK, 0);
         sandbox_leave(&home);
     }
     struct stat info;
-    bool readable = fd >= 0 && fstat(fd, &info) == 0 && S_ISREG(info.st_mode) && info.st_size <= MAX_OBJECT_BYTES;
+    bool readable = fd >= 0 && fstat(fd, &info) == 0 && S_ISREG(info.st_mode) &&
+                    info.st_size <= MAX_OBJECT_BYTES;
     if (fd >= 0)
         close(fd);
     if (!readable) {
         char message[PATH_MAX + 64];
-        snprintf(message, sizeof message, "%s: not a readable file (of at most 64 MB) on the system", source);
+        snprintf(message, sizeof message,
+                 "%s: not a readable file (of at most 64 MB) on the system", source);
         firecrest_task_set(task, "118", cJSON_CreateString(message));
         return;
     }
@@ -111,7 +116,8 @@ static void finish_upload_url(struct firecrest *firecrest, struct firecrest_task
         strcat(quoted_local, *c == '\'' ? "'\\''" : (char[]){*c, '\0'});
     strcat(quoted_local, "'");
     char command[PATH_MAX * 2 + 256];
-    snprintf(command, sizeof command, "curl --show-error --fail -s -F file=@%s %s", quoted_local, url);
+    snprintf(command, sizeof command, "curl --show-error --fail -s -F file=@%s %s", quoted_local,
+             url);
 
     cJSON *data = cJSON_CreateObject();
     cJSON *message = cJSON_AddObjectToObject(data, "msg");
@@ -148,7 +154,7 @@ void firecrest_storage_advance(struct firecrest *firecrest)
     int64_t now_ms = monotonic_ms();
     for (int i = 0; i < firecrest->object_count; i++)
         if (firecrest->objects[i].expires_ms <= now_ms)
-            firecrest->objects[i].token[0] = '\0';   /* expired: its URL answers 404 */
+            firecrest->objects[i].token[0] = '\0'; /* expired: its URL answers 404 */
 }
 
 /* A file of the sandbox written from an object upload: the multipart "file",
@@ -178,10 +184,12 @@ static int on_object_data(const char *key, const char *value, size_t length, voi
 static int receive_object(struct mg_connection *conn, int directory, const char *name)
 {
     char temporary[64];
-    struct object_upload upload = {.fd = sandbox_create_temporary(directory, temporary, sizeof temporary)};
+    struct object_upload upload = {
+        .fd = sandbox_create_temporary(directory, temporary, sizeof temporary)};
     if (upload.fd < 0)
         return upload.fd;
-    struct mg_form_data_handler handler = {.field_found = multipart_get_every_field, .field_get = on_object_data,
+    struct mg_form_data_handler handler = {.field_found = multipart_get_every_field,
+                                           .field_get = on_object_data,
                                            .user_data = &upload};
     int fields = multipart_read_form(conn, &handler);
     close(upload.fd);
@@ -197,7 +205,8 @@ static int receive_object(struct mg_connection *conn, int directory, const char 
 static int send_object(struct mg_connection *conn, const struct sandbox *home, const char *path)
 {
     if (strcmp(mg_get_request_info(conn)->request_method, "GET") != 0)
-        return json_error(conn, 405, "a download URL takes GET", (const char *const[]){"Allow", "GET", NULL});
+        return json_error(conn, 405, "a download URL takes GET",
+                          (const char *const[]){"Allow", "GET", NULL});
     int fd = sandbox_open(home, path, O_RDONLY | O_NONBLOCK, 0);
     struct stat info;
     if (fd < 0 || fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
@@ -208,10 +217,10 @@ static int send_object(struct mg_connection *conn, const struct sandbox *home, c
     char length[32];
     snprintf(length, sizeof length, "%lld", (long long)info.st_size);
     reply_headers(conn, 200, NULL, "application/octet-stream", length);
-    char *buffer = malloc(65536);   /* heap: civetweb's threads have small stacks */
+    char *buffer = malloc(65536); /* heap: civetweb's threads have small stacks */
     for (ssize_t got; buffer != NULL && (got = read(fd, buffer, 65536)) > 0;)
         if (mg_write(conn, buffer, (size_t)got) <= 0)
-            break;   /* the client went away */
+            break; /* the client went away */
     free(buffer);
     close(fd);
     return 200;
@@ -229,7 +238,8 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
     struct firecrest_object object = found != NULL ? *found : (struct firecrest_object){0};
     pthread_mutex_unlock(&firecrest->state_lock);
     if (found == NULL)
-        return json_error(conn, 404, "no such object, or its URL has expired or was invalidated", NULL);
+        return json_error(conn, 404, "no such object, or its URL has expired or was invalidated",
+                          NULL);
 
     struct sandbox home;
     if (firecrest_enter_home(firecrest, object.system, object.user, &home) != 0)
@@ -239,9 +249,11 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
         sandbox_leave(&home);
         return status;
     }
-    if (strcmp(request->request_method, "POST") != 0 && strcmp(request->request_method, "PUT") != 0) {
+    if (strcmp(request->request_method, "POST") != 0 &&
+        strcmp(request->request_method, "PUT") != 0) {
         sandbox_leave(&home);
-        return json_error(conn, 405, "an upload URL takes POST", (const char *const[]){"Allow", "POST", NULL});
+        return json_error(conn, 405, "an upload URL takes POST",
+                          (const char *const[]){"Allow", "POST", NULL});
     }
     if (!multipart_is_form(conn)) {
         sandbox_leave(&home);
@@ -254,7 +266,9 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
     struct firecrest_task *task = firecrest_task_find(firecrest, object.task_id);
     if (task != NULL)
         task_source = cJSON_GetStringValue(cJSON_GetObjectItem(task->arguments, "source"));
-    const char *base_name = task_source != NULL && strrchr(task_source, '/') ? strrchr(task_source, '/') + 1 : task_source;
+    const char *base_name = task_source != NULL && strrchr(task_source, '/')
+                                ? strrchr(task_source, '/') + 1
+                                : task_source;
     int directory = sandbox_open(&home, object.path, O_PATH | O_DIRECTORY, 0);
     if (directory >= 0)
         close(directory);
@@ -280,7 +294,8 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
     task = firecrest_task_find(firecrest, object.task_id);
     if (task != NULL) {
         if (failed) {
-            firecrest_task_set(task, "115", cJSON_CreateString("the upload to object storage failed"));
+            firecrest_task_set(task, "115",
+                               cJSON_CreateString("the upload to object storage failed"));
         } else {
             firecrest_task_set(task, "112", cJSON_Duplicate(task->data, true));
             task->finish = finish_upload_arrival;
@@ -289,7 +304,7 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
     }
     found = object_find(firecrest, token);
     if (found != NULL)
-        found->token[0] = '\0';   /* an upload URL is good for one upload */
+        found->token[0] = '\0'; /* an upload URL is good for one upload */
     pthread_mutex_unlock(&firecrest->state_lock);
     if (failed)
         return json_error(conn, 413, "upload failed or larger than 64 MB", NULL);
@@ -301,7 +316,8 @@ static int on_object(struct mg_connection *conn, void *firecrest_ptr)
 static void finish_transfer_submission(struct firecrest *firecrest, struct firecrest_task *task)
 {
     (void)firecrest;
-    firecrest_task_set(task, "200", cJSON_Duplicate(cJSON_GetObjectItem(task->arguments, "submitted"), true));
+    firecrest_task_set(task, "200",
+                       cJSON_Duplicate(cJSON_GetObjectItem(task->arguments, "submitted"), true));
 }
 
 static int on_storage(struct mg_connection *conn, void *firecrest_ptr)
@@ -310,12 +326,14 @@ static int on_storage(struct mg_connection *conn, void *firecrest_ptr)
     const struct mg_request_info *request = mg_get_request_info(conn);
     const char *what = request->local_uri + strlen("/storage/");
     if (strcmp(request->request_method, "POST") != 0)
-        return json_error(conn, 405, "/storage takes POST", (const char *const[]){"Allow", "POST", NULL});
+        return json_error(conn, 405, "/storage takes POST",
+                          (const char *const[]){"Allow", "POST", NULL});
     bool external = strncmp(what, "xfer-external/", 14) == 0;
     struct firecrest_call call;
     /* invalidate names its task in a header, not a system */
     bool invalidate = strcmp(what, "xfer-external/invalidate") == 0;
-    if (!firecrest_call_begin(&call, conn, firecrest, SERVICE_STORAGE, invalidate ? NO_SYSTEM : NEEDS_SYSTEM))
+    if (!firecrest_call_begin(&call, conn, firecrest, SERVICE_STORAGE,
+                              invalidate ? NO_SYSTEM : NEEDS_SYSTEM))
         return call.status;
     char source[PATH_MAX] = "", target[PATH_MAX] = "";
     bool has_source = firecrest_param(&call, "sourcePath", source, sizeof source);
@@ -327,7 +345,8 @@ static int on_storage(struct mg_connection *conn, void *firecrest_ptr)
         const char *task_id = mg_get_header(conn, "X-Task-Id");
         int invalidated = 0;
         for (int i = 0; task_id != NULL && i < firecrest->object_count; i++) {
-            struct firecrest_task *owner = firecrest_task_find(firecrest, firecrest->objects[i].task_id);
+            struct firecrest_task *owner =
+                firecrest_task_find(firecrest, firecrest->objects[i].task_id);
             if (strcmp(firecrest->objects[i].task_id, task_id) == 0 && owner != NULL &&
                 strcmp(owner->user, call.user) == 0 && firecrest->objects[i].token[0] != '\0') {
                 firecrest->objects[i].token[0] = '\0';
@@ -344,20 +363,27 @@ static int on_storage(struct mg_connection *conn, void *firecrest_ptr)
         }
     } else if (!has_source || (!has_target && strcmp(what, "xfer-external/download") != 0 &&
                                strcmp(what, "xfer-internal/rm") != 0)) {
-        status = firecrest_error(conn, 400, "X-Invalid-Path", "Error: sourcePath and targetPath are required");
+        status = firecrest_error(conn, 400, "X-Invalid-Path",
+                                 "Error: sourcePath and targetPath are required");
     } else if (strcmp(what, "xfer-external/download") == 0) {
         cJSON *arguments = cJSON_CreateObject();
         cJSON_AddStringToObject(arguments, "source", source);
-        task = firecrest_task_create(firecrest, &call, "storage", "116", finish_download, arguments);
-        status = task ? firecrest_task_reply(conn, 201, task) : firecrest_error(conn, 503, NULL, "too many tasks");
+        task =
+            firecrest_task_create(firecrest, &call, "storage", "116", finish_download, arguments);
+        status = task ? firecrest_task_reply(conn, 201, task)
+                      : firecrest_error(conn, 503, NULL, "too many tasks");
     } else if (strcmp(what, "xfer-external/upload") == 0) {
         cJSON *arguments = cJSON_CreateObject();
         cJSON_AddStringToObject(arguments, "source", source);
         cJSON_AddStringToObject(arguments, "target", target);
-        task = firecrest_task_create(firecrest, &call, "storage", "110", finish_upload_url, arguments);
-        status = task ? firecrest_task_reply(conn, 201, task) : firecrest_error(conn, 503, NULL, "too many tasks");
-    } else if (!external && (strcmp(what, "xfer-internal/cp") == 0 || strcmp(what, "xfer-internal/mv") == 0 ||
-                             strcmp(what, "xfer-internal/rsync") == 0 || strcmp(what, "xfer-internal/rm") == 0)) {
+        task =
+            firecrest_task_create(firecrest, &call, "storage", "110", finish_upload_url, arguments);
+        status = task ? firecrest_task_reply(conn, 201, task)
+                      : firecrest_error(conn, 503, NULL, "too many tasks");
+    } else if (!external &&
+               (strcmp(what, "xfer-internal/cp") == 0 || strcmp(what, "xfer-internal/mv") == 0 ||
+                strcmp(what, "xfer-internal/rsync") == 0 ||
+                strcmp(what, "xfer-internal/rm") == 0)) {
         const char *action = what + strlen("xfer-internal/");
         cJSON *transfer = cJSON_CreateObject();
         cJSON_AddStringToObject(transfer, "action", strcmp(action, "rsync") == 0 ? "cp" : action);
@@ -367,17 +393,23 @@ static int on_storage(struct mg_connection *conn, void *firecrest_ptr)
         if (!firecrest_param(&call, "jobName", name, sizeof name))
             snprintf(name, sizeof name, "%s-job", action);
         char error[128];
-        struct firecrest_job *job = firecrest_job_submit(firecrest, &call, "", name, transfer, error, sizeof error);
+        struct firecrest_job *job =
+            firecrest_job_submit(firecrest, &call, "", name, transfer, error, sizeof error);
         if (job == NULL) {
             status = firecrest_error(conn, 400, "X-Error", error);
         } else {
             cJSON *arguments = cJSON_CreateObject();
             cJSON_AddItemToObject(arguments, "submitted", firecrest_job_submitted(job));
-            task = firecrest_task_create(firecrest, &call, "storage", "100", finish_transfer_submission, arguments);
-            status = task ? firecrest_task_reply(conn, 201, task) : firecrest_error(conn, 503, NULL, "too many tasks");
+            task = firecrest_task_create(firecrest, &call, "storage", "100",
+                                         finish_transfer_submission, arguments);
+            status = task ? firecrest_task_reply(conn, 201, task)
+                          : firecrest_error(conn, 503, NULL, "too many tasks");
         }
     } else {
-        status = json_error(conn, 404, "no such /storage endpoint in the kit's fake (compress and extract are not simulated)", NULL);
+        status = json_error(
+            conn, 404,
+            "no such /storage endpoint in the kit's fake (compress and extract are not simulated)",
+            NULL);
     }
     pthread_mutex_unlock(&firecrest->state_lock);
     firecrest_call_end(&call);
@@ -386,7 +418,7 @@ static int on_storage(struct mg_connection *conn, void *firecrest_ptr)
 
 /* --- /reservations: kept in memory ------------------------------------------------- */
 
-#define OWNER "_owner"   /* who made it: kept with it, never shown */
+#define OWNER "_owner" /* who made it: kept with it, never shown */
 
 static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
 {
@@ -400,14 +432,16 @@ static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
     char decoded_name[64];
     const char *name = NULL;
     if (strncmp(uri, "/reservations/", 14) == 0 && uri[14] != '\0') {
-        int length = mg_url_decode(uri + 14, (int)strlen(uri + 14), decoded_name, sizeof decoded_name, 0);
+        int length =
+            mg_url_decode(uri + 14, (int)strlen(uri + 14), decoded_name, sizeof decoded_name, 0);
         if (length <= 0 || !firecrest_is_clean_text(decoded_name, (size_t)length)) {
             firecrest_call_end(&call);
             return firecrest_error(conn, 400, "X-Error", "not a reservation name");
         }
         name = decoded_name;
     }
-    char reservation[64] = "", account[64] = "", nodes[16] = "", node_type[64] = "", start[64] = "", end[64] = "";
+    char reservation[64] = "", account[64] = "", nodes[16] = "", node_type[64] = "", start[64] = "",
+         end[64] = "";
     firecrest_param(&call, "reservation", reservation, sizeof reservation);
     /* Every field is read (no short-circuit): all are needed to create or update. */
     bool complete = firecrest_param(&call, "account", account, sizeof account);
@@ -420,18 +454,24 @@ static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
     cJSON *found = NULL;
     const char *wanted = name != NULL ? name : reservation;
     cJSON *item;
-    cJSON_ArrayForEach(item, firecrest->reservations)
-        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, "reservationname")), wanted) == 0 &&
-            strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, "system")), call.system) == 0)
-            found = item;
+    cJSON_ArrayForEach(
+        item,
+        firecrest
+            ->reservations) if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item,
+                                                                                "reservationname")),
+                                       wanted) == 0 &&
+                                strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, "system")),
+                                       call.system) == 0) found = item;
     /* A reservation is its maker's: another user may neither see, change nor delete it. */
     bool others = found != NULL &&
                   strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(found, OWNER)), call.user) != 0;
     if (strcmp(method, "GET") == 0 && name == NULL) {
         cJSON *body = cJSON_CreateObject();
         cJSON *list = cJSON_AddArrayToObject(body, "success");
-        cJSON_ArrayForEach(item, firecrest->reservations) {
-            if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, "system")), call.system) == 0 &&
+        cJSON_ArrayForEach(item, firecrest->reservations)
+        {
+            if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, "system")), call.system) ==
+                    0 &&
                 strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(item, OWNER)), call.user) == 0) {
                 cJSON *shown = cJSON_Duplicate(item, true);
                 cJSON_DeleteItemFromObject(shown, OWNER);
@@ -440,12 +480,16 @@ static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
         }
         status = json_reply(conn, 200, body, NULL);
         cJSON_Delete(body);
-    } else if ((strcmp(method, "POST") == 0 && name == NULL) || (strcmp(method, "PUT") == 0 && name != NULL)) {
+    } else if ((strcmp(method, "POST") == 0 && name == NULL) ||
+               (strcmp(method, "PUT") == 0 && name != NULL)) {
         bool creating = strcmp(method, "POST") == 0;
         if (!complete || (creating && reservation[0] == '\0')) {
-            status = firecrest_error(conn, 400, "X-Error", "reservation, account, numberOfNodes, nodeType, starttime and endtime are required");
+            status = firecrest_error(conn, 400, "X-Error",
+                                     "reservation, account, numberOfNodes, nodeType, starttime and "
+                                     "endtime are required");
         } else if (!creating && others) {
-            status = firecrest_error(conn, 400, "X-Permission-Denied", "that reservation is another user's");
+            status = firecrest_error(conn, 400, "X-Permission-Denied",
+                                     "that reservation is another user's");
         } else if (creating ? found != NULL : found == NULL) {
             status = firecrest_error(conn, creating ? 400 : 404, "X-Error",
                                      creating ? "that reservation exists" : "no such reservation");
@@ -459,8 +503,11 @@ static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
                 cJSON_AddStringToObject(found, OWNER, call.user);
                 cJSON_AddItemToArray(firecrest->reservations, found);
             }
-            const char *fields[][2] = {{"account", account}, {"numberofnodes", nodes}, {"nodetype", node_type},
-                                       {"starttime", start}, {"endtime", end}};
+            const char *fields[][2] = {{"account", account},
+                                       {"numberofnodes", nodes},
+                                       {"nodetype", node_type},
+                                       {"starttime", start},
+                                       {"endtime", end}};
             for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
                 cJSON_DeleteItemFromObject(found, fields[i][0]);
                 cJSON_AddStringToObject(found, fields[i][0], fields[i][1]);
@@ -473,7 +520,8 @@ static int on_reservations(struct mg_connection *conn, void *firecrest_ptr)
         if (found == NULL) {
             status = firecrest_error(conn, 404, "X-Error", "no such reservation");
         } else if (others) {
-            status = firecrest_error(conn, 400, "X-Permission-Denied", "that reservation is another user's");
+            status = firecrest_error(conn, 400, "X-Permission-Denied",
+                                     "that reservation is another user's");
         } else {
             cJSON_Delete(cJSON_DetachItemViaPointer(firecrest->reservations, found));
             reply_headers(conn, 204, NULL, NULL, "0");

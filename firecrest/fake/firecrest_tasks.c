@@ -54,10 +54,10 @@ static struct firecrest_task *free_task_slot(struct firecrest *firecrest, const 
     return oldest;
 }
 
-struct firecrest_task *firecrest_task_create(struct firecrest *firecrest, const struct firecrest_call *call,
-                                             const char *service, const char *status,
-                                             void (*finish)(struct firecrest *, struct firecrest_task *),
-                                             cJSON *arguments)
+struct firecrest_task *
+firecrest_task_create(struct firecrest *firecrest, const struct firecrest_call *call,
+                      const char *service, const char *status,
+                      void (*finish)(struct firecrest *, struct firecrest_task *), cJSON *arguments)
 {
     struct firecrest_task *task = free_task_slot(firecrest, call->user);
     if (task == NULL) {
@@ -114,8 +114,13 @@ static const char *status_description(const char *status)
     static const struct {
         const char *code, *text;
     } descriptions[] = {
-        {"100", "Queued"}, {"101", "In progress"}, {"200", "Finished successfully"},
-        {"300", "Deleted"}, {"301", "Expired"}, {"302", "Invalid"}, {"400", "Finished with errors"},
+        {"100", "Queued"},
+        {"101", "In progress"},
+        {"200", "Finished successfully"},
+        {"300", "Deleted"},
+        {"301", "Expired"},
+        {"302", "Invalid"},
+        {"400", "Finished with errors"},
         {"110", "Waiting for Form URL from Object Storage to be retrieved"},
         {"111", "Form URL from Object Storage received"},
         {"112", "Object Storage confirms that upload to Object Storage has finished"},
@@ -168,7 +173,8 @@ static int on_tasks(struct mg_connection *conn, void *firecrest_ptr)
     int status;
     pthread_mutex_lock(&firecrest->state_lock);
     if (strcmp(call.request->request_method, "GET") != 0) {
-        status = json_error(conn, 405, "/tasks takes GET", (const char *const[]){"Allow", "GET", NULL});
+        status =
+            json_error(conn, 405, "/tasks takes GET", (const char *const[]){"Allow", "GET", NULL});
     } else if (one_id != NULL) {
         struct firecrest_task *task = firecrest_task_find(firecrest, one_id);
         if (task == NULL || strcmp(task->user, call.user) != 0) {
@@ -186,16 +192,20 @@ static int on_tasks(struct mg_connection *conn, void *firecrest_ptr)
         bool filtered = firecrest_param(&call, "tasks", wanted, sizeof wanted);
         cJSON *body = cJSON_CreateObject();
         cJSON *tasks = cJSON_AddObjectToObject(body, "tasks");
-        if (filtered) {   /* the ids asked for, unknown ones left out */
-            for (char *save, *id = strtok_r(wanted, ",", &save); id != NULL; id = strtok_r(NULL, ",", &save)) {
+        if (filtered) { /* the ids asked for, unknown ones left out */
+            for (char *save, *id = strtok_r(wanted, ",", &save); id != NULL;
+                 id = strtok_r(NULL, ",", &save)) {
                 struct firecrest_task *task = firecrest_task_find(firecrest, id);
-                if (task != NULL && strcmp(task->user, call.user) == 0 && !cJSON_HasObjectItem(tasks, id))
+                if (task != NULL && strcmp(task->user, call.user) == 0 &&
+                    !cJSON_HasObjectItem(tasks, id))
                     cJSON_AddItemToObject(tasks, task->id, task_json(task));
             }
         } else {
             for (int i = 0; i < firecrest->task_count; i++)
-                if (firecrest->tasks[i].id[0] != '\0' && strcmp(firecrest->tasks[i].user, call.user) == 0)
-                    cJSON_AddItemToObject(tasks, firecrest->tasks[i].id, task_json(&firecrest->tasks[i]));
+                if (firecrest->tasks[i].id[0] != '\0' &&
+                    strcmp(firecrest->tasks[i].user, call.user) == 0)
+                    cJSON_AddItemToObject(tasks, firecrest->tasks[i].id,
+                                          task_json(&firecrest->tasks[i]));
         }
         status = json_reply(conn, 200, body, NULL);
         cJSON_Delete(body);
@@ -227,7 +237,7 @@ static void *run_scheduler(void *firecrest_ptr)
         for (int i = 0; i < firecrest->task_count; i++) {
             struct firecrest_task *task = &firecrest->tasks[i];
             if (task->due_ms != 0 && task->due_ms <= now_ms) {
-                task->due_ms = 0;    /* a finish may set a new due time for a next step */
+                task->due_ms = 0; /* a finish may set a new due time for a next step */
                 task->finish(firecrest, task);
             }
         }

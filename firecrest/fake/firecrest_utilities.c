@@ -36,7 +36,7 @@ static int path_error(struct mg_connection *conn, int error, const char *path)
         header = "X-Invalid-Path";
         snprintf(message, sizeof message, "%s is an invalid path", path);
         break;
-    case EXDEV:   /* RESOLVE_BENEATH: the path tried to leave the sandbox */
+    case EXDEV: /* RESOLVE_BENEATH: the path tried to leave the sandbox */
     case ELOOP:
     case EACCES:
     case EPERM:
@@ -51,8 +51,7 @@ static int path_error(struct mg_connection *conn, int error, const char *path)
         header = "X-A-Directory";
         snprintf(message, sizeof message, "%s is a directory", path);
         break;
-    default:
-        snprintf(message, sizeof message, "%s: %s", path, strerror(error));
+    default: snprintf(message, sizeof message, "%s: %s", path, strerror(error));
     }
     return firecrest_error(conn, 400, header, message);
 }
@@ -93,8 +92,12 @@ static cJSON *describe_entry(int dir_fd, const char *name, const char *shown_nam
     cJSON *entry = cJSON_CreateObject();
     char text[PATH_MAX];
     cJSON_AddStringToObject(entry, "name", shown_name);
-    cJSON_AddStringToObject(entry, "type", S_ISDIR(info.st_mode) ? "d" : S_ISLNK(info.st_mode) ? "l" : "-");
-    ssize_t link_length = S_ISLNK(info.st_mode) ? readlinkat(dir_fd, name, text, sizeof text - 1) : 0;
+    cJSON_AddStringToObject(entry, "type",
+                            S_ISDIR(info.st_mode)   ? "d"
+                            : S_ISLNK(info.st_mode) ? "l"
+                                                    : "-");
+    ssize_t link_length =
+        S_ISLNK(info.st_mode) ? readlinkat(dir_fd, name, text, sizeof text - 1) : 0;
     text[link_length > 0 ? link_length : 0] = '\0';
     cJSON_AddStringToObject(entry, "link_target", text);
     cJSON_AddStringToObject(entry, "user", user);
@@ -104,7 +107,7 @@ static cJSON *describe_entry(int dir_fd, const char *name, const char *shown_nam
     format_time(info.st_mtime, text, sizeof text);
     cJSON_AddStringToObject(entry, "last_modified", text);
     snprintf(text, sizeof text, "%lld", (long long)info.st_size);
-    cJSON_AddStringToObject(entry, "size", text);   /* a string, as FirecREST sends it */
+    cJSON_AddStringToObject(entry, "size", text); /* a string, as FirecREST sends it */
     return entry;
 }
 
@@ -116,11 +119,12 @@ static cJSON *describe_entry(int dir_fd, const char *name, const char *shown_nam
  */
 enum { LIST_DEPTH = 32 };
 
-static void list_directory(int dir_fd, bool show_hidden, bool recursive, cJSON *list, const char *user)
+static void list_directory(int dir_fd, bool show_hidden, bool recursive, cJSON *list,
+                           const char *user)
 {
     struct level {
         DIR *dir;
-        size_t prefix_length;   /* the bytes of `prefix` that name this directory */
+        size_t prefix_length; /* the bytes of `prefix` that name this directory */
     } *levels = malloc(LIST_DEPTH * sizeof *levels);
     char *prefix = malloc(PATH_MAX);
     int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -142,14 +146,16 @@ static void list_directory(int dir_fd, bool show_hidden, bool recursive, cJSON *
         }
         size_t name_length = strlen(entry->d_name);
         if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0 ||
-            (!show_hidden && entry->d_name[0] == '.') || top->prefix_length + name_length + 2 > PATH_MAX)
+            (!show_hidden && entry->d_name[0] == '.') ||
+            top->prefix_length + name_length + 2 > PATH_MAX)
             continue;
         memcpy(prefix + top->prefix_length, entry->d_name, name_length + 1);
         cJSON *described = describe_entry(dirfd(top->dir), entry->d_name, prefix, user);
         if (described != NULL)
             cJSON_AddItemToArray(list, described);
         if (recursive && depth < LIST_DEPTH && entry->d_type == DT_DIR) {
-            int child = openat(dirfd(top->dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int child = openat(dirfd(top->dir), entry->d_name,
+                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             DIR *child_dir = child >= 0 ? fdopendir(child) : NULL;
             if (child_dir != NULL) {
                 prefix[top->prefix_length + name_length] = '/';
@@ -171,7 +177,7 @@ static int utility_ls(struct firecrest_call *call, const char *path)
     bool show_hidden = firecrest_param(call, "showhidden", flag, sizeof flag) && is_true(flag);
     bool recursive = firecrest_param(call, "recursive", flag, sizeof flag) && is_true(flag);
     int fd = sandbox_open(&call->sandbox, path, O_RDONLY | O_DIRECTORY, 0);
-    if (fd == -ENOTDIR) {  /* ls of a file lists the file itself */
+    if (fd == -ENOTDIR) { /* ls of a file lists the file itself */
         char name[NAME_MAX + 1];
         int parent = sandbox_open_parent(&call->sandbox, path, name, sizeof name);
         if (parent < 0)
@@ -210,7 +216,8 @@ static int utility_mkdir(struct firecrest_call *call, const char *path)
         if (existing >= 0)
             close(existing);
         return firecrest_error(call->conn, 400, "X-Exists",
-                               existing >= 0 ? "Directory already exists" : "A file of that name exists");
+                               existing >= 0 ? "Directory already exists"
+                                             : "A file of that name exists");
     }
     if (result < 0)
         return path_error(call->conn, -result, path);
@@ -225,7 +232,7 @@ static int two_path_operation(struct firecrest_call *call, const char *path, con
     if (!firecrest_param(call, is_symlink ? "linkPath" : "sourcePath", source, sizeof source))
         return missing(call->conn, is_symlink ? "linkPath" : "sourcePath");
     const char *link_path = source, *target_path = path;
-    if (is_symlink) {   /* symlink targetPath linkPath: the link is made at linkPath */
+    if (is_symlink) { /* symlink targetPath linkPath: the link is made at linkPath */
         int target_fd = sandbox_open(&call->sandbox, target_path, O_PATH, 0);
         if (target_fd < 0)
             return path_error(call->conn, -target_fd, target_path);
@@ -233,10 +240,12 @@ static int two_path_operation(struct firecrest_call *call, const char *path, con
         /* Stored relative to the link's directory ("../a.txt"), never as the
          * client's absolute path: that would name a file of the host, not ours. */
         char *text = malloc(PATH_MAX);
-        int made = text == NULL ? -ENOMEM
-                                : sandbox_link_text(&call->sandbox, link_path, target_path, text, PATH_MAX);
+        int made = text == NULL
+                       ? -ENOMEM
+                       : sandbox_link_text(&call->sandbox, link_path, target_path, text, PATH_MAX);
         int link_parent = made < 0 ? made
-                                   : sandbox_open_parent(&call->sandbox, link_path, source_name, sizeof source_name);
+                                   : sandbox_open_parent(&call->sandbox, link_path, source_name,
+                                                         sizeof source_name);
         if (link_parent < 0) {
             free(text);
             return path_error(call->conn, -link_parent, link_path);
@@ -246,7 +255,8 @@ static int two_path_operation(struct firecrest_call *call, const char *path, con
         close(link_parent);
         if (made < 0)
             return path_error(call->conn, -made, link_path);
-        return firecrest_output(call->conn, 201, "Success create the symlink", cJSON_CreateString(""));
+        return firecrest_output(call->conn, 201, "Success create the symlink",
+                                cJSON_CreateString(""));
     }
     int from_parent = sandbox_open_parent(&call->sandbox, source, source_name, sizeof source_name);
     if (from_parent < 0)
@@ -256,16 +266,19 @@ static int two_path_operation(struct firecrest_call *call, const char *path, con
         close(from_parent);
         return path_error(call->conn, -to_parent, path);
     }
-    int result = strcmp(operation, "rename") == 0
-                     ? (renameat(from_parent, source_name, to_parent, target_name) == 0 ? 0 : -errno)
-                     : sandbox_copy_tree(from_parent, source_name, to_parent, target_name);
+    int result =
+        strcmp(operation, "rename") == 0
+            ? (renameat(from_parent, source_name, to_parent, target_name) == 0 ? 0 : -errno)
+            : sandbox_copy_tree(from_parent, source_name, to_parent, target_name);
     close(from_parent);
     close(to_parent);
     if (result < 0)
         return path_error(call->conn, -result, result == -ENOENT ? source : path);
     return strcmp(operation, "rename") == 0
-               ? firecrest_output(call->conn, 200, "Success to rename file or directory.", cJSON_CreateString(""))
-               : firecrest_output(call->conn, 201, "Object copied to target path", cJSON_CreateString(""));
+               ? firecrest_output(call->conn, 200, "Success to rename file or directory.",
+                                  cJSON_CreateString(""))
+               : firecrest_output(call->conn, 201, "Object copied to target path",
+                                  cJSON_CreateString(""));
 }
 
 static int utility_chmod(struct firecrest_call *call, const char *path)
@@ -285,7 +298,8 @@ static int utility_chmod(struct firecrest_call *call, const char *path)
     close(fd);
     if (result < 0)
         return path_error(call->conn, -result, path);
-    return firecrest_output(call->conn, 200, "Success to chmod file or directory.", cJSON_CreateString(""));
+    return firecrest_output(call->conn, 200, "Success to chmod file or directory.",
+                            cJSON_CreateString(""));
 }
 
 static int utility_rm(struct firecrest_call *call, const char *path)
@@ -309,9 +323,10 @@ static long read_file(const struct sandbox *sandbox, const char *path, long limi
     if (fd < 0)
         return fd;
     struct stat info;
-    int kind = fstat(fd, &info) != 0 ? -errno
-               : S_ISDIR(info.st_mode) ? -EISDIR
-               : !S_ISREG(info.st_mode) ? -EPERM : 0;
+    int kind = fstat(fd, &info) != 0    ? -errno
+               : S_ISDIR(info.st_mode)  ? -EISDIR
+               : !S_ISREG(info.st_mode) ? -EPERM
+                                        : 0;
     if (kind < 0) {
         close(fd);
         return kind;
@@ -322,7 +337,8 @@ static long read_file(const struct sandbox *sandbox, const char *path, long limi
     }
     *bytes = malloc((size_t)info.st_size + 1);
     long length = 0;
-    for (ssize_t got; *bytes != NULL && (got = read(fd, *bytes + length, (size_t)(info.st_size - length))) > 0;)
+    for (ssize_t got;
+         *bytes != NULL && (got = read(fd, *bytes + length, (size_t)(info.st_size - length))) > 0;)
         length += got;
     close(fd);
     if (*bytes == NULL)
@@ -347,7 +363,8 @@ static int utility_read(struct firecrest_call *call, const char *path, const cha
         return path_error(call->conn, (int)-length, path);
     int status;
     if (strcmp(operation, "view") == 0) {
-        status = firecrest_output(call->conn, 200, "File content successfully returned", cJSON_CreateString(bytes));
+        status = firecrest_output(call->conn, 200, "File content successfully returned",
+                                  cJSON_CreateString(bytes));
     } else if (strcmp(operation, "checksum") == 0) {
         unsigned char digest[32];
         unsigned int digest_length;
@@ -355,7 +372,8 @@ static int utility_read(struct firecrest_call *call, const char *path, const cha
         char hex[65];
         for (unsigned int i = 0; i < digest_length; i++)
             snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-        status = firecrest_output(call->conn, 200, "Checksum successfully retrieved", cJSON_CreateString(hex));
+        status = firecrest_output(call->conn, 200, "Checksum successfully retrieved",
+                                  cJSON_CreateString(hex));
     } else if (strcmp(operation, "download") == 0) {
         char length_text[32];
         snprintf(length_text, sizeof length_text, "%ld", length);
@@ -363,9 +381,12 @@ static int utility_read(struct firecrest_call *call, const char *path, const cha
         mg_write(call->conn, bytes, (size_t)length);
         status = 200;
     } else if (strcmp(operation, "file") == 0) {
-        const char *kind = length == 0 ? "empty" : memchr(bytes, '\0', (size_t)length) ? "data" : "ASCII text";
-        status = firecrest_output(call->conn, 200, "Success to file command", cJSON_CreateString(kind));
-    } else {  /* head or tail: by lines (default 10) or by bytes */
+        const char *kind = length == 0                           ? "empty"
+                           : memchr(bytes, '\0', (size_t)length) ? "data"
+                                                                 : "ASCII text";
+        status =
+            firecrest_output(call->conn, 200, "Success to file command", cJSON_CreateString(kind));
+    } else { /* head or tail: by lines (default 10) or by bytes */
         /* Every number the client sends is range-checked: bytes=-8 once made
          * `end` negative and wrote before the buffer. */
         char number[32];
@@ -393,7 +414,8 @@ static int utility_read(struct firecrest_call *call, const char *path, const cha
                     break;
         }
         bytes[end] = '\0';
-        status = firecrest_output(call->conn, 200, "File content successfully returned", cJSON_CreateString(bytes + start));
+        status = firecrest_output(call->conn, 200, "File content successfully returned",
+                                  cJSON_CreateString(bytes + start));
     }
     free(bytes);
     return status;
@@ -413,7 +435,9 @@ static int utility_stat(struct firecrest_call *call, const char *path)
     } else {
         char name[NAME_MAX + 1];
         int parent = sandbox_open_parent(&call->sandbox, path, name, sizeof name);
-        result = parent < 0 ? parent : fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
+        result = parent < 0                                               ? parent
+                 : fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0 ? 0
+                                                                          : -errno;
         if (parent >= 0)
             close(parent);
     }
@@ -437,7 +461,8 @@ static int utility_whoami(struct firecrest_call *call)
 {
     char flag[16];
     if (!(firecrest_param(call, "groups", flag, sizeof flag) && is_true(flag)))
-        return firecrest_output(call->conn, 200, "Success to whoami command", cJSON_CreateString(call->user));
+        return firecrest_output(call->conn, 200, "Success to whoami command",
+                                cJSON_CreateString(call->user));
     cJSON *out = cJSON_CreateObject();
     cJSON *user = cJSON_AddObjectToObject(out, "user");
     cJSON_AddStringToObject(user, "name", call->user);
@@ -460,12 +485,12 @@ struct upload {
     struct firecrest_call *call;
     struct multipart_field field;
     char target_directory[PATH_MAX];
-    int directory_fd;                   /* the target directory, once known */
-    char name[NAME_MAX + 1];            /* the file's name in it */
-    char temporary[64];                 /* the name it is written under meanwhile */
+    int directory_fd;        /* the target directory, once known */
+    char name[NAME_MAX + 1]; /* the file's name in it */
+    char temporary[64];      /* the name it is written under meanwhile */
     int fd;
     long bytes;
-    int error;  /* errno, or EFBIG */
+    int error; /* errno, or EFBIG */
 };
 
 /* A file name the client may choose: clean text, one component, not . or .. */
@@ -496,7 +521,8 @@ static int on_form_field(const char *key, const char *filename, char *path, size
             upload->error = -upload->directory_fd;
             return MG_FORM_FIELD_STORAGE_ABORT;
         }
-        upload->fd = sandbox_create_temporary(upload->directory_fd, upload->temporary, sizeof upload->temporary);
+        upload->fd = sandbox_create_temporary(upload->directory_fd, upload->temporary,
+                                              sizeof upload->temporary);
         if (upload->fd < 0) {
             upload->error = -upload->fd;
             return MG_FORM_FIELD_STORAGE_ABORT;
@@ -531,8 +557,8 @@ static int utility_upload(struct firecrest_call *call)
     if (!firecrest_accept_body(call->conn, MAX_FILE_BYTES + 64 * 1024))
         return 413;
     struct upload upload = {.call = call, .fd = -1, .directory_fd = -1};
-    struct mg_form_data_handler handler = {.field_found = on_form_field, .field_get = on_form_data,
-                                           .user_data = &upload};
+    struct mg_form_data_handler handler = {
+        .field_found = on_form_field, .field_get = on_form_data, .user_data = &upload};
     int fields = multipart_read_form(call->conn, &handler);
     if (upload.fd >= 0) {
         close(upload.fd);
@@ -545,11 +571,13 @@ static int utility_upload(struct firecrest_call *call)
     if (upload.directory_fd >= 0)
         close(upload.directory_fd);
     if (upload.error == EFBIG)
-        return firecrest_error(call->conn, 413, "X-Size-Limit", "File exceeds the size limit (5 MB)");
+        return firecrest_error(call->conn, 413, "X-Size-Limit",
+                               "File exceeds the size limit (5 MB)");
     if (upload.error != 0)
         return path_error(call->conn, upload.error, upload.target_directory);
     if (fields <= 0 || upload.fd < 0)
-        return firecrest_error(call->conn, 400, "X-Error", "expected multipart form with 'file' and 'targetPath'");
+        return firecrest_error(call->conn, 400, "X-Error",
+                               "expected multipart form with 'file' and 'targetPath'");
     return firecrest_output(call->conn, 201, "File upload successful", cJSON_CreateString(""));
 }
 
@@ -596,7 +624,8 @@ static int on_utilities(struct mg_connection *conn, void *firecrest_ptr)
         status = utility_ls(&call, path);
     else if (strcmp(operation, "mkdir") == 0)
         status = utility_mkdir(&call, path);
-    else if (strcmp(operation, "rename") == 0 || strcmp(operation, "copy") == 0 || strcmp(operation, "symlink") == 0)
+    else if (strcmp(operation, "rename") == 0 || strcmp(operation, "copy") == 0 ||
+             strcmp(operation, "symlink") == 0)
         status = two_path_operation(&call, path, operation);
     else if (strcmp(operation, "chmod") == 0)
         status = utility_chmod(&call, path);

@@ -58,7 +58,8 @@ static int open_beneath(const struct sandbox *sandbox, const char *relative, int
         .mode = (flags & O_CREAT) ? mode : 0,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
     };
-    int fd = (int)syscall(SYS_openat2, sandbox->home_fd, relative[0] != '\0' ? relative : ".", &how, sizeof how);
+    int fd = (int)syscall(SYS_openat2, sandbox->home_fd, relative[0] != '\0' ? relative : ".", &how,
+                          sizeof how);
     return fd >= 0 ? fd : -errno;
 }
 
@@ -70,16 +71,17 @@ int sandbox_open(const struct sandbox *sandbox, const char *path, int flags, mod
     return relative != NULL ? open_beneath(sandbox, relative, flags, mode) : -EACCES;
 }
 
-int sandbox_open_parent(const struct sandbox *sandbox, const char *path, char *name, size_t name_size)
+int sandbox_open_parent(const struct sandbox *sandbox, const char *path, char *name,
+                        size_t name_size)
 {
     if (path[0] != '/' || strlen(path) >= PATH_MAX)
         return -EINVAL;
     const char *relative = below_home(sandbox, path);
     if (relative == NULL || relative[0] == '\0')
-        return -EACCES;   /* outside the home, or the home itself: not the user's to change */
+        return -EACCES; /* outside the home, or the home itself: not the user's to change */
     size_t length = strlen(relative);
     while (length > 0 && relative[length - 1] == '/')
-        length--;                                   /* "a/b/" names b too */
+        length--; /* "a/b/" names b too */
     const char *last_slash = memrchr(relative, '/', length);
     const char *last = last_slash != NULL ? last_slash + 1 : relative;
     size_t name_length = length - (size_t)(last - relative);
@@ -138,7 +140,8 @@ int sandbox_make_directories(const struct sandbox *sandbox, const char *path)
 static int components(char *relative, char **parts, int room)
 {
     int count = 0;
-    for (char *save, *part = strtok_r(relative, "/", &save); part != NULL; part = strtok_r(NULL, "/", &save)) {
+    for (char *save, *part = strtok_r(relative, "/", &save); part != NULL;
+         part = strtok_r(NULL, "/", &save)) {
         if (strcmp(part, ".") == 0)
             continue;
         if (strcmp(part, "..") == 0) {
@@ -163,14 +166,15 @@ int sandbox_link_text(const struct sandbox *sandbox, const char *link_path, cons
         return -EACCES;
     enum { ROOM = PATH_MAX / 2 };
     char *link_copy = strdup(link_relative), *target_copy = strdup(target_relative);
-    char **link_parts = malloc(ROOM * sizeof *link_parts), **target_parts = malloc(ROOM * sizeof *target_parts);
+    char **link_parts = malloc(ROOM * sizeof *link_parts),
+         **target_parts = malloc(ROOM * sizeof *target_parts);
     int result = -ENOMEM;
     if (link_copy != NULL && target_copy != NULL && link_parts != NULL && target_parts != NULL) {
         int link_count = components(link_copy, link_parts, ROOM);
         int target_count = components(target_copy, target_parts, ROOM);
         result = link_count <= 0 || target_count < 0 ? -EACCES : 0;
         if (result == 0) {
-            int directory_count = link_count - 1, common = 0;   /* the link's own directory */
+            int directory_count = link_count - 1, common = 0; /* the link's own directory */
             while (common < directory_count && common < target_count &&
                    strcmp(link_parts[common], target_parts[common]) == 0)
                 common++;
@@ -200,7 +204,7 @@ int sandbox_link_text(const struct sandbox *sandbox, const char *link_path, cons
 struct level {
     DIR *dir;
     int copy_fd;
-    char *name;   /* its name in the level above, to remove it once empty */
+    char *name; /* its name in the level above, to remove it once empty */
 };
 
 struct walk {
@@ -261,8 +265,9 @@ int sandbox_remove_tree(int dir_fd, const char *name)
             continue;
         if (entry != NULL) {
             if (unlinkat(dirfd(top->dir), entry->d_name, 0) != 0)
-                result = errno == EISDIR || errno == EPERM ? walk_push(&walk, dirfd(top->dir), entry->d_name, -1)
-                                                           : -errno;
+                result = errno == EISDIR || errno == EPERM
+                             ? walk_push(&walk, dirfd(top->dir), entry->d_name, -1)
+                             : -errno;
             continue;
         }
         /* Empty: remove it from the level above. */
@@ -305,7 +310,8 @@ static int copy_leaf(int from_dir, const char *from_name, const struct stat *inf
 {
     if (S_ISLNK(info->st_mode)) {
         char *target = malloc(PATH_MAX);
-        ssize_t length = target != NULL ? readlinkat(from_dir, from_name, target, PATH_MAX - 1) : -1;
+        ssize_t length =
+            target != NULL ? readlinkat(from_dir, from_name, target, PATH_MAX - 1) : -1;
         int result = length < 0 ? (target == NULL ? -ENOMEM : -errno) : 0;
         if (length >= 0) {
             target[length] = '\0';
@@ -315,7 +321,7 @@ static int copy_leaf(int from_dir, const char *from_name, const struct stat *inf
         return result;
     }
     if (!S_ISREG(info->st_mode))
-        return -EPERM;                     /* devices, fifos: not in our sandbox */
+        return -EPERM; /* devices, fifos: not in our sandbox */
     int from_fd = openat(from_dir, from_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (from_fd < 0)
         return -errno;
@@ -347,7 +353,7 @@ static bool is_within(int dir_fd, dev_t dev, ino_t ino)
         if (parent < 0 || at_root) {
             if (parent >= 0)
                 close(parent);
-            break;   /* the filesystem's root: (dev, ino) is not above us */
+            break; /* the filesystem's root: (dev, ino) is not above us */
         }
         close(fd);
         fd = parent;
@@ -374,7 +380,7 @@ int sandbox_copy_tree(int from_dir, const char *from_name, int to_dir, const cha
     if (!S_ISDIR(info.st_mode))
         return copy_leaf(from_dir, from_name, &info, to_dir, to_name);
     if (is_within(to_dir, info.st_dev, info.st_ino))
-        return -EINVAL;   /* cp: cannot copy a directory into itself */
+        return -EINVAL; /* cp: cannot copy a directory into itself */
     struct walk walk = {.levels = malloc(SANDBOX_MAX_DEPTH * sizeof *walk.levels)};
     if (walk.levels == NULL)
         return -ENOMEM;
@@ -397,7 +403,8 @@ int sandbox_copy_tree(int from_dir, const char *from_name, int to_dir, const cha
             result = copy_leaf(dirfd(top->dir), entry->d_name, &info, top->copy_fd, entry->d_name);
         } else {
             copy_fd = make_directory_copy(top->copy_fd, entry->d_name, info.st_mode);
-            result = copy_fd < 0 ? copy_fd : walk_push(&walk, dirfd(top->dir), entry->d_name, copy_fd);
+            result =
+                copy_fd < 0 ? copy_fd : walk_push(&walk, dirfd(top->dir), entry->d_name, copy_fd);
             if (result < 0 && copy_fd >= 0)
                 close(copy_fd);
         }
@@ -413,8 +420,8 @@ int sandbox_create_temporary(int dir_fd, char *name, size_t name_size)
     for (int attempt = 0; attempt < 8; attempt++) {
         unsigned char random[8];
         RAND_bytes(random, sizeof random);
-        snprintf(name, name_size, ".upload-%02x%02x%02x%02x%02x%02x%02x%02x", random[0], random[1], random[2],
-                 random[3], random[4], random[5], random[6], random[7]);
+        snprintf(name, name_size, ".upload-%02x%02x%02x%02x%02x%02x%02x%02x", random[0], random[1],
+                 random[2], random[3], random[4], random[5], random[6], random[7]);
         int fd = openat(dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd >= 0 || errno != EEXIST)
             return fd >= 0 ? fd : -errno;

@@ -28,8 +28,8 @@ enum { SANDBOX_MAX_DEPTH = 512 };
 
 /* One user's view of one system. */
 struct sandbox {
-    int home_fd;    /* <root>/<system>/home/<user>, or -1 */
-    char home[48];  /* "/home/<user>": the home as clients name it */
+    int home_fd;   /* <root>/<system>/home/<user>, or -1 */
+    char home[48]; /* "/home/<user>": the home as clients name it */
 };
 
 /* Open `user`'s home on the system whose directory is `system_fd`. 0 or -errno. */
@@ -47,7 +47,8 @@ int sandbox_open(const struct sandbox *sandbox, const char *path, int flags, mod
  * Returns an fd or -errno (-EINVAL for "." or ".." as the last component,
  * -EACCES for the home itself and anything outside it).
  */
-int sandbox_open_parent(const struct sandbox *sandbox, const char *path, char *name, size_t name_size);
+int sandbox_open_parent(const struct sandbox *sandbox, const char *path, char *name,
+                        size_t name_size);
 
 /* mkdir -p, one component at a time. Returns 0 or -errno. */
 int sandbox_make_directories(const struct sandbox *sandbox, const char *path);
