@@ -137,12 +137,14 @@ demo: check-deps
 
 # The suite runs twice: plain, then with every program rebuilt under ASan+UBSan.
 test: check-deps
+	@scripts/ensure-deps.sh --test
 	@$(MAKE) --no-print-directory tests
 	EVLOOP_BIN=bin bin/tests $(TEST_FLAGS)
 	@$(MAKE) --no-print-directory SAN=1 tests
 	EVLOOP_BIN=bin/san LSAN_OPTIONS=suppressions=tests/lsan.supp:print_suppressions=0 bin/san/tests $(TEST_FLAGS)
 
 bench: check-deps
+	@scripts/ensure-deps.sh --bench
 	@$(MAKE) -s --no-print-directory all
 	@scripts/bench.sh
 
