@@ -433,9 +433,8 @@ Test(firecrest_clients, sync_traces_requests_one_after_another)
     struct server_process server;
     server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "200", NULL});
     struct process_result result;
-    cJSON *summary = run_workflow(&server, (const char *const[]){"--jobs", "2", "--trace", path,
-                                                                  NULL},
-                                  &result);
+    cJSON *summary =
+        run_workflow(&server, (const char *const[]){"--jobs", "2", "--trace", path, NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     long rows;
     struct traced_request *requests = read_request_trace(path, &rows);

@@ -31,7 +31,7 @@ struct program {
     char token[2048];
     double token_expires_at; /* monotonic seconds */
     struct firecrest_tally tally;
-    long job; /* the job being run, for the trace; -1 before the first */
+    long job;  /* the job being run, for the trace; -1 before the first */
     FILE *log; /* stdout, or stderr with --json (stdout holds the JSON) */
 };
 
@@ -135,8 +135,8 @@ static bool fetch_token(struct program *program, char *error, size_t error_size)
     curl_free(secret);
     char *reply = NULL;
     long retry_after;
-    long status = perform(program, API_AUTH, "token", "POST", options->token_url, form, NULL,
-                          false, &reply, &retry_after, error, error_size);
+    long status = perform(program, API_AUTH, "token", "POST", options->token_url, form, NULL, false,
+                          &reply, &retry_after, error, error_size);
     long expires_in_s = 0;
     bool ok = status == 200 && firecrest_read_token(reply, program->token, sizeof program->token,
                                                     &expires_in_s, error, error_size);
@@ -165,8 +165,8 @@ static long api_call(struct program *program, const char *kind, const char *meth
             !fetch_token(program, error, error_size))
             return 0;
         long retry_after_s = 0;
-        long status = perform(program, api_service_of(path), kind, method, url, form, script,
-                              true, reply, &retry_after_s, error, error_size);
+        long status = perform(program, api_service_of(path), kind, method, url, form, script, true,
+                              reply, &retry_after_s, error, error_size);
         if (status == 429) {
             program->tally.rate_limited++;
             free(*reply);
@@ -313,8 +313,7 @@ static bool run_job(struct program *program, long index, char *error, size_t err
     snprintf(path, sizeof path, "/utilities/view?targetPath=%s", escaped);
     curl_free(escaped);
     char *reply = NULL;
-    long status =
-        api_call(program, "output", "GET", path, NULL, NULL, &reply, error, error_size);
+    long status = api_call(program, "output", "GET", path, NULL, NULL, &reply, error, error_size);
     cJSON *json = status == 200 ? cJSON_Parse(reply) : NULL;
     const char *output = cJSON_GetStringValue(cJSON_GetObjectItem(json, "output"));
     if (output != NULL)
