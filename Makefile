@@ -5,7 +5,7 @@
 #   make demo         the one-command tour: sync vs async, N=10 and N=20
 #   make test         the Criterion suite, plain and under ASan+UBSan
 #   make bench        the figures: timings, speedups, throughput next to wrk
-#   make pictures     the lesson drawn: call timelines and scaling plots (pictures/)
+#   make pictures     the lesson drawn: call timelines, scaling plots, FirecREST pacing (pictures/)
 #   make run-server   the classroom server on port 8080, its dashboard at http://127.0.0.1:8080/
 #   make run-sync N=10 / make run-async N=10   the clients against it
 #   make deps         install the Debian packages the kit needs
@@ -148,7 +148,7 @@ bench: check-deps
 	@$(MAKE) -s --no-print-directory all
 	@scripts/bench.sh
 
-# The lesson drawn from real runs (gnuplot): pictures/timeline.svg, scaling.svg.
+# The lesson drawn from real runs (gnuplot): pictures/timeline.svg, scaling.svg, firecrest.svg.
 pictures: check-deps
 	@scripts/ensure-deps.sh --pictures
 	@$(MAKE) -s --no-print-directory all

@@ -3,8 +3,8 @@
 #
 #   timeline.svg  one bar per call: client_sync's staircase above client_async's stack
 #   scaling.svg   total time against the number of calls N: a rising line, a flat one
-#   firecrest.svg firecrest_async's 100 jobs, and the requests per second per
-#                 microservice (when the FirecREST clients take --trace)
+#   firecrest.svg firecrest_async's 100 jobs of 2 s, merged polls beside --no-merge:
+#                 each job's life, and the requests per second per microservice
 #
 # Each also as PNG. Runs every client against a server it starts itself (on a free
 # port), writes into pictures/ (ignored by git), and says where the files are.
@@ -48,6 +48,44 @@ for number in 1 2 5 10 20 50 100 200 500 1000; do
     echo "$number $sync $async $mini" >>"$scaling"
 done
 stop_server
+
+# --- FirecREST: 50 jobs of 2 s, with the polls merged and without ------------------
+# The trace's CSV (call,start_ms,end_ms,status,result,job,service,kind) becomes two
+# gnuplot tables: each job's life (its submission's start to its output's end, then
+# to the end of its last request of its own: its acct, when that is not merged), and
+# the requests each microservice got per second, over 2 s: the client paces to the
+# clock's seconds, the trace counts from the run's start, and a 1 s bin astride two
+# clock seconds could show 11 where the server saw 10 and 1.
+fc_jobs=50
+start_server --job-ms 2000
+for way in merged no-merge; do
+    flag=
+    if [ "$way" = no-merge ]; then flag=--no-merge; fi
+    bin/firecrest_async --url "$BASE_URL" --jobs "$fc_jobs" $flag --trace "$data/fc-$way.csv" \
+        >/dev/null
+    awk -F, 'NR > 1 && $8 == "submit" && !($6 in from) { from[$6] = $2 / 1000 }
+             NR > 1 && $8 == "output" { read[$6] = $3 / 1000 }
+             NR > 1 && $6 != "" && $3 / 1000 > last[$6] { last[$6] = $3 / 1000 }
+             END { for (job in from) if (job in read) print job, from[job], read[job], last[job] }' \
+        "$data/fc-$way.csv" | sort -n >"$data/fc-$way-jobs.dat"
+    awk -F, 'NR > 1 { bin = int($2 / 2000); count[bin, $7]++
+                      if (bin > last) last = bin }
+             END { print "# second compute tasks utilities (requests per second, over 2 s)"
+                   for (b = 0; b <= last; b++)
+                       print 2 * b, count[b, "compute"] / 2, count[b, "tasks"] / 2,
+                             count[b, "utilities"] / 2
+                   print 2 * (last + 1), 0, 0, 0 }' "$data/fc-$way.csv" >"$data/fc-$way-rates.dat"
+done
+stop_server
+# Each run's length and number of requests, for the titles; one x axis for both.
+summary_of() {
+    awk -F, 'NR > 1 { n++; if ($3 > end) end = $3 }
+             END { printf "%.1f s, %d requests", end / 1000, n }' "$1"
+}
+fc_merged=$(summary_of "$data/fc-merged.csv")
+fc_unmerged=$(summary_of "$data/fc-no-merge.csv")
+fc_xmax=$(awk -F, 'FNR > 1 && $3 + 0 > end { end = $3 + 0 } END { print int(end / 1000) + 1 }' \
+    "$data/fc-merged.csv" "$data/fc-no-merge.csv")
 
 # --- draw ------------------------------------------------------------------------------
 delay_s=$(awk -v d="$delay_ms" 'BEGIN { print d / 1000 }')
@@ -104,4 +142,41 @@ plot x * $delay_s with lines dashtype 2 lc rgb "#999999" title "N delays (waitin
      "$scaling" using 1:4 with linespoints pt 9 lw 2 lc rgb "#7570b3" title "mini\\\\_client"
 EOF
 done
-echo "pictures: $out/timeline.svg and $out/scaling.svg (and .png), from runs with a $delay_ms ms delay"
+
+# firecrest.svg: merged on the left, --no-merge on the right; above, each job's life,
+# below, the requests per second of each microservice against the server's limits.
+for format in svg png; do
+    case $format in
+        svg) terminal="svg size 1200,760 dynamic font 'sans,13' background '#ffffff'" ;;
+        png) terminal="pngcairo size 1200,760 font 'sans,11' background '#ffffff'" ;;
+    esac
+    gnuplot <<EOF
+set terminal $terminal
+set output "$out/firecrest.$format"
+set multiplot layout 2,2 columnsfirst title "firecrest\\\\_async: $fc_jobs jobs of 2 s each, one thread" font ",15"
+set xrange [0:$fc_xmax]
+set grid xtics
+set style fill solid 0.9 noborder
+do for [way in "merged no-merge"] {
+    set title (way eq "merged" ? "polls merged: $fc_merged" : "--no-merge: $fc_unmerged") font ",13"
+    set ylabel "job"
+    set yrange [$fc_jobs + 7:-1]  # room below the last job for the key
+    unset xlabel
+    set key bottom left horizontal samplen 2 width -5
+    plot "$data/fc-".way."-jobs.dat" using 2:1:2:3:(\$1-0.4):(\$1+0.4) with boxxyerror lc rgb "#3182bd" title "submitted ... output read", \
+         "" using 3:1:3:4:(\$1-0.4):(\$1+0.4) with boxxyerror lc rgb "#fdae6b" title "then its own acct polls"
+    unset title
+    set ylabel "requests per second"
+    set yrange [0:27]
+    set xlabel "seconds since the run began"
+    set key top center horizontal maxrows 2 width 0
+    plot "$data/fc-".way."-rates.dat" using 1:2 with steps lw 2 lc rgb "#e6550d" title "compute", \
+         "" using 1:3 with steps lw 2 lc rgb "#31a354" title "tasks", \
+         "" using 1:4 with steps lw 2 lc rgb "#756bb1" title "utilities", \
+         10 with lines dashtype 2 lw 1.5 lc rgb "#333333" title "the server's limits", \
+         20 with lines dashtype 2 lw 1.5 lc rgb "#333333" notitle
+}
+unset multiplot
+EOF
+done
+echo "pictures: $out/timeline.svg, $out/scaling.svg and $out/firecrest.svg (and .png), from runs with a $delay_ms ms delay"

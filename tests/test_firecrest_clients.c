@@ -4,6 +4,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -324,4 +325,144 @@ Test(firecrest_clients, async_reports_a_failing_job_and_survives_token_expiry)
                 10);
     cr_assert_eq(result.exit_code, 2);
     process_result_free(&result);
+}
+
+/* --- --trace FILE: one CSV line per HTTP request ------------------------------------- */
+
+struct traced_request {
+    double start_ms, end_ms;
+    long status;
+    char result[128];
+    long job; /* -1: no single job (a token, a merged poll) */
+    char service[16], kind[16];
+};
+
+/* Read a FirecREST client's --trace CSV: checks the header and that every line has
+ * its eight fields; returns the rows (count in *rows), malloc'd. */
+static struct traced_request *read_request_trace(const char *path, long *rows)
+{
+    FILE *file = fopen(path, "r");
+    cr_assert(file != NULL, "no trace written to %s", path);
+    char line[512];
+    cr_assert(fgets(line, sizeof line, file) != NULL, "the trace is empty");
+    cr_assert_str_eq(line, "call,start_ms,end_ms,status,result,job,service,kind\n");
+    enum { MOST_ROWS = 5000 };
+    struct traced_request *requests = calloc(MOST_ROWS, sizeof *requests);
+    cr_assert(requests != NULL);
+    long count = 0;
+    while (count < MOST_ROWS && fgets(line, sizeof line, file) != NULL) {
+        struct traced_request *request = &requests[count];
+        long call;
+        int used = 0;
+        int fields = sscanf(line, "%ld,%lf,%lf,%ld,\"%127[^\"]\",%n", &call, &request->start_ms,
+                            &request->end_ms, &request->status, request->result, &used);
+        cr_assert(fields == 5 && used > 0, "a bad trace line: %s", line);
+        const char *rest = line + used;
+        request->job = -1;
+        if (*rest != ',') { /* the job's index, or nothing */
+            request->job = strtol(rest, NULL, 10);
+            rest = strchr(rest, ',');
+            cr_assert(rest != NULL, "a bad trace line: %s", line);
+        }
+        cr_assert_eq(sscanf(rest, ",%15[^,],%15[^\n]", request->service, request->kind), 2,
+                     "a bad trace line: %s", line);
+        count++;
+    }
+    fclose(file);
+    *rows = count;
+    return requests;
+}
+
+static long rows_of(const struct traced_request *requests, long rows, const char *service,
+                    const char *kind)
+{
+    long count = 0;
+    for (long i = 0; i < rows; i++)
+        count += strcmp(requests[i].service, service) == 0 && strcmp(requests[i].kind, kind) == 0;
+    return count;
+}
+
+Test(firecrest_clients, async_traces_every_request_with_its_job_and_kind, .timeout = 90)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/evloop-fc-trace-%d-async.csv", (int)getpid());
+    struct server_process server;
+    server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "300", NULL});
+    struct process_result result;
+    cJSON *summary =
+        run_async(&server, (const char *const[]){"--jobs", "10", "--trace", path, NULL}, &result);
+    cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
+    long rows;
+    struct traced_request *requests = read_request_trace(path, &rows);
+    unlink(path);
+    cr_assert_geq(rows_of(requests, rows, "auth", "token"), 1);
+    cr_assert_eq(rows_of(requests, rows, "compute", "submit"), 10);
+    cr_assert_eq(rows_of(requests, rows, "utilities", "output"), 10);
+    bool submitted[10] = {0}, read[10] = {0};
+    for (long i = 0; i < rows; i++) {
+        const struct traced_request *request = &requests[i];
+        cr_assert_geq(request->end_ms, request->start_ms, "request %ld ends before it starts", i);
+        cr_assert_str_eq(request->result, "ok", "request %ld", i);
+        bool submit = strcmp(request->kind, "submit") == 0;
+        bool output = strcmp(request->kind, "output") == 0;
+        if (submit || output) {
+            cr_assert(request->job >= 0 && request->job < 10, "request %ld: job %ld", i,
+                      request->job);
+            (submit ? submitted : read)[request->job] = true;
+        }
+    }
+    for (int job = 0; job < 10; job++)
+        cr_assert(submitted[job] && read[job], "job %d: submitted %d, output read %d", job,
+                  submitted[job], read[job]);
+    /* Each request the summary counts is one line. */
+    double counted = 0;
+    for (const cJSON *service = cJSON_GetObjectItem(summary, "requests")->child; service != NULL;
+         service = service->next)
+        counted += service->valuedouble;
+    cr_assert_eq((double)rows, counted);
+    free(requests);
+    cJSON_Delete(summary);
+    process_result_free(&result);
+    server_stop(&server);
+}
+
+Test(firecrest_clients, sync_traces_requests_one_after_another)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/evloop-fc-trace-%d-sync.csv", (int)getpid());
+    struct server_process server;
+    server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "200", NULL});
+    struct process_result result;
+    cJSON *summary =
+        run_workflow(&server, (const char *const[]){"--jobs", "2", "--trace", path, NULL}, &result);
+    cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
+    long rows;
+    struct traced_request *requests = read_request_trace(path, &rows);
+    unlink(path);
+    cr_assert_eq(rows_of(requests, rows, "compute", "submit"), 2);
+    cr_assert_eq(rows_of(requests, rows, "utilities", "output"), 2);
+    for (long i = 0; i < rows; i++) {
+        cr_assert_str_eq(requests[i].result, "ok", "request %ld", i);
+        if (i > 0) /* a blocking client: the next request waits for the last */
+            cr_assert_geq(requests[i].start_ms, requests[i - 1].end_ms, "request %ld overlaps", i);
+    }
+    free(requests);
+    cJSON_Delete(summary);
+    process_result_free(&result);
+    server_stop(&server);
+}
+
+Test(firecrest_clients, a_trace_that_cannot_be_written_fails_the_run)
+{
+    struct server_process server;
+    server_start(&server, (const char *const[]){"--threads", "16", "--job-ms", "100", NULL});
+    struct process_result result;
+    const char *bad = "/nonexistent-dir/trace.csv";
+    cJSON *summary =
+        run_async(&server, (const char *const[]){"--jobs", "1", "--trace", bad, NULL}, &result);
+    cr_assert_eq(result.exit_code, 1, "stderr: %s", result.err);
+    cr_assert(strstr(result.err, bad) != NULL, "stderr names the path: %s", result.err);
+    cJSON_Delete(summary);
+    process_result_free(&result);
+    server_stop(&server);
 }

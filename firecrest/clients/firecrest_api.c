@@ -102,6 +102,7 @@ enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bo
         OPT_MAX_RETRIES,
         OPT_SPACING,
         OPT_NO_MERGE,
+        OPT_TRACE,
         OPT_HELP
     };
     const struct option long_options[] = {
@@ -120,6 +121,7 @@ enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bo
         {"spacing", required_argument, NULL, OPT_SPACING},
         {"rate", required_argument, NULL, OPT_SPACING}, /* its old name, still accepted */
         {"no-merge", no_argument, NULL, OPT_NO_MERGE},
+        {"trace", required_argument, NULL, OPT_TRACE},
         {"help", no_argument, NULL, OPT_HELP},
         {0, 0, 0, 0},
     };
@@ -154,6 +156,10 @@ enum parse_outcome firecrest_options_parse(struct firecrest_options *options, bo
         case OPT_NO_MERGE:
             ok = async;
             options->merge = false;
+            break;
+        case OPT_TRACE:
+            options->trace_path = optarg;
+            ok = *optarg != '\0';
             break;
         case 'h':
         case OPT_HELP: return PARSE_SHOW_HELP;
@@ -223,7 +229,9 @@ void firecrest_options_help(FILE *out, const char *program, bool async)
         "  --timeout-ms MS       give up on a request after MS (default 30000)\n"
         "  --deadline SECONDS    give up on the whole run after SECONDS (default 600)\n"
         "  --max-retries N       429 answers in a row before a call gives up (default 10);\n"
-        "                        a Retry-After over %d s is not waited for\n",
+        "                        a Retry-After over %d s is not waited for\n"
+        "  --trace FILE          write every HTTP request to FILE as CSV at the end: its\n"
+        "                        start and end (ms), status, result, job, service, kind\n",
         program, async ? "All jobs at once, one thread, on libuv." : "One job after the other.",
         async ? "the first pause between polls (default 1000), doubled until a job\n"
                 "                        is seen ended; then they are planned from its run time"
@@ -359,7 +367,50 @@ void firecrest_log(FILE *out, const char *format, ...)
     fputc('\n', out);
 }
 
-int firecrest_tally_finish(const struct firecrest_tally *tally, bool json)
+void firecrest_tally_start(struct firecrest_tally *tally, const char *client,
+                           const struct firecrest_options *options)
+{
+    *tally = (struct firecrest_tally){.client = client,
+                                      .jobs = options->jobs,
+                                      .started_at = monotonic_seconds(),
+                                      .trace_path = options->trace_path};
+    call_trace_init(&tally->trace, tally->started_at, true);
+}
+
+long firecrest_request_started(struct firecrest_tally *tally, enum api_service service, long job,
+                               const char *kind)
+{
+    long request = 0;
+    for (int each = 0; each < API_SERVICE_COUNT; each++)
+        request += tally->requests[each];
+    tally->requests[service]++;
+    if (tally->trace_path != NULL) {
+        struct call_record *record =
+            call_trace_started(&tally->trace, request, monotonic_seconds());
+        if (record != NULL) {
+            record->job = job;
+            record->service = api_service_names[service];
+            record->kind = kind;
+        }
+    }
+    return request;
+}
+
+void firecrest_request_ended(struct firecrest_tally *tally, long request, long status,
+                             const char *transport_error)
+{
+    if (tally->trace_path == NULL)
+        return;
+    bool ok = transport_error == NULL && status >= 200 && status < 300;
+    char failure[96];
+    if (transport_error != NULL)
+        snprintf(failure, sizeof failure, "%s", transport_error);
+    else
+        snprintf(failure, sizeof failure, "HTTP %ld", status);
+    call_trace_ended(&tally->trace, request, monotonic_seconds(), status, ok, failure);
+}
+
+int firecrest_tally_finish(struct firecrest_tally *tally, bool json)
 {
     double seconds = monotonic_seconds() - tally->started_at;
     if (json) {
@@ -382,5 +433,13 @@ int firecrest_tally_finish(const struct firecrest_tally *tally, bool json)
                tally->requests[API_TASKS], tally->requests[API_UTILITIES], tally->rate_limited);
     }
     fflush(stdout);
-    return tally->completed == tally->jobs ? 0 : 1;
+    int exit_code = tally->completed == tally->jobs ? 0 : 1;
+    char error[512];
+    if (tally->trace_path != NULL &&
+        !call_trace_write_csv(&tally->trace, tally->trace_path, error, sizeof error)) {
+        fprintf(stderr, "%s: %s\n", tally->client, error);
+        exit_code = 1;
+    }
+    call_trace_free(&tally->trace);
+    return exit_code;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "call_trace.h"
 #include "client_options.h"
 
 /* FirecREST's microservices, plus the token endpoint: what the summary counts. */
@@ -47,6 +48,7 @@ struct firecrest_options {
     long max_retries;                    /* --max-retries: 429s in a row before a call gives up */
     double spacing_s[API_SERVICE_COUNT]; /* async --spacing SERVICE=SECONDS */
     bool merge;                          /* async: merge identical polls (off with --no-merge) */
+    const char *trace_path;              /* --trace FILE: every request as CSV; NULL = none */
 };
 
 /* A server asking to wait longer than this (Retry-After) is not waited for: the call
@@ -94,10 +96,30 @@ struct firecrest_tally {
     long requests[API_SERVICE_COUNT];
     long rate_limited;
     double started_at;
+    const char *trace_path;  /* --trace FILE, or NULL */
+    struct call_trace trace; /* every request, kept in memory until the end */
 };
 
-/* Print the summary (human, or the JSON object with --json); returns the exit code:
- * 0 only when every job completed and its output was read. */
-int firecrest_tally_finish(const struct firecrest_tally *tally, bool json);
+/* A tally for `client`'s run, starting now. */
+void firecrest_tally_start(struct firecrest_tally *tally, const char *client,
+                           const struct firecrest_options *options);
+
+/*
+ * Every HTTP request goes through these two: counted for the summary and, with
+ * --trace, recorded. `job` is the job's index, -1 when the request serves no single
+ * job (a token, a poll merged for many jobs); `kind` says what it is for ("token",
+ * "submit", "poll-queue", "poll-task", "acct", "output"). Returns the request's
+ * number, which firecrest_request_ended takes: ok when an HTTP 2xx came, else the
+ * failure is `transport_error` (no answer at all) or the status.
+ */
+long firecrest_request_started(struct firecrest_tally *tally, enum api_service service, long job,
+                               const char *kind);
+void firecrest_request_ended(struct firecrest_tally *tally, long request, long status,
+                             const char *transport_error);
+
+/* Print the summary (human, or the JSON object with --json) and write the --trace
+ * file; returns the exit code: 0 only when every job completed and its output was
+ * read, and the trace (if asked for) was written. */
+int firecrest_tally_finish(struct firecrest_tally *tally, bool json);
 
 #endif

@@ -95,6 +95,7 @@ struct request {
     struct lane *lane;
     struct waiting *served; /* a list: put back in the lane on a 429 */
     double started_at;      /* monotonic */
+    long number;            /* the tally's number for it: see firecrest_request_started */
     CURL *easy;
     struct reply_body body;
     struct curl_slist *headers;
@@ -325,15 +326,42 @@ static struct request *request_new(struct program *program, enum request_kind ki
     return request;
 }
 
+/* What the trace says a request is for. */
+static const char *kind_name(const struct request *request)
+{
+    if (request->is_token)
+        return "token";
+    switch (request->kind) {
+    case SUBMIT: return "submit";
+    case VIEW_OUTPUT: return "output";
+    case QUEUE_POLL: return "poll-queue";
+    case ACCT_POLL: return "acct";
+    case TASK_POLL: return "poll-task";
+    }
+    return "?";
+}
+
+/* The one job a request serves, or -1: a token, a poll merged for several jobs. */
+static long job_served(const struct request *request)
+{
+    const struct waiting *entry = request->served;
+    if (entry == NULL || entry->next != NULL)
+        return -1;
+    if (entry->kind != TASK_POLL)
+        return entry->job->index;
+    return entry->task->job_count == 1 ? entry->task->jobs[0]->index : -1;
+}
+
 /* Hand it to libcurl, and keep it in the list of requests in flight. */
 static void request_send(struct program *program, struct request *request)
 {
     request->started_at = monotonic_seconds();
+    request->number = firecrest_request_started(&program->tally, request->lane->service,
+                                                job_served(request), kind_name(request));
     request->next = program->in_flight;
     if (program->in_flight != NULL)
         program->in_flight->prev = request;
     program->in_flight = request;
-    program->tally.requests[request->lane->service]++;
     program->requests_in_flight++;
     uv_curl_start(&program->curl, request->easy);
 }
@@ -813,6 +841,8 @@ static void on_request_done(struct uv_curl *glue, CURL *easy, CURLcode result)
                  program->options.timeout_ms);
     else if (result != CURLE_OK)
         snprintf(transport_error, sizeof transport_error, "%s", curl_easy_strerror(result));
+    firecrest_request_ended(&program->tally, request->number, status,
+                            transport_error[0] != '\0' ? transport_error : NULL);
 
     if (request->is_token) {
         token_arrived(program, status, body, transport_error[0] != '\0' ? transport_error : NULL);
@@ -929,8 +959,7 @@ int main(int argc, char **argv)
                    (uint64_t)ceil(options->deadline_s * 1000), 0);
     program.jobs_left = options->jobs;
     program.log = options->json ? stderr : stdout;
-    program.tally = (struct firecrest_tally){
-        .client = "firecrest-async", .jobs = options->jobs, .started_at = monotonic_seconds()};
+    firecrest_tally_start(&program.tally, "firecrest-async", options);
 
     /* Every job starts at once: its submission waits in the compute lane. */
     for (long i = 0; i < options->jobs; i++) {

@@ -31,6 +31,7 @@ struct program {
     char token[2048];
     double token_expires_at; /* monotonic seconds */
     struct firecrest_tally tally;
+    long job;  /* the job being run, for the trace; -1 before the first */
     FILE *log; /* stdout, or stderr with --json (stdout holds the JSON) */
 };
 
@@ -54,10 +55,12 @@ static bool pause_ms(const struct program *program, long ms, char *error, size_t
     return true;
 }
 
-/* One request as it is; returns the HTTP status, 0 when none came (see `error`). */
-static long perform(struct program *program, const char *method, const char *url, const char *form,
-                    const char *script, bool with_token, char **reply, long *retry_after_s,
-                    char *error, size_t error_size)
+/* One request as it is, counted (and traced) as `kind` to `service`; returns the HTTP
+ * status, 0 when none came (see `error`). */
+static long perform(struct program *program, enum api_service service, const char *kind,
+                    const char *method, const char *url, const char *form, const char *script,
+                    bool with_token, char **reply, long *retry_after_s, char *error,
+                    size_t error_size)
 {
     CURL *easy = program->easy;
     struct reply_body body = {0};
@@ -91,6 +94,8 @@ static long perform(struct program *program, const char *method, const char *url
     } else if (form != NULL) {
         curl_easy_setopt(easy, CURLOPT_POSTFIELDS, form);
     }
+    long job = service == API_AUTH ? -1 : program->job;
+    long request = firecrest_request_started(&program->tally, service, job, kind);
     CURLcode code = curl_easy_perform(easy);
     long status = 0;
     curl_off_t retry_after = 0;
@@ -98,6 +103,8 @@ static long perform(struct program *program, const char *method, const char *url
     curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after);
     curl_mime_free(mime);
     curl_slist_free_all(headers);
+    firecrest_request_ended(&program->tally, request, status,
+                            code == CURLE_OK ? NULL : curl_easy_strerror(code));
     if (code == CURLE_OPERATION_TIMEDOUT) {
         snprintf(error, error_size, "%.300s: no answer within %.0f ms (%s)", url, limit_ms,
                  limit_ms < (double)program->options->timeout_ms ? "the --deadline"
@@ -128,9 +135,8 @@ static bool fetch_token(struct program *program, char *error, size_t error_size)
     curl_free(secret);
     char *reply = NULL;
     long retry_after;
-    program->tally.requests[API_AUTH]++;
-    long status = perform(program, "POST", options->token_url, form, NULL, false, &reply,
-                          &retry_after, error, error_size);
+    long status = perform(program, API_AUTH, "token", "POST", options->token_url, form, NULL, false,
+                          &reply, &retry_after, error, error_size);
     long expires_in_s = 0;
     bool ok = status == 200 && firecrest_read_token(reply, program->token, sizeof program->token,
                                                     &expires_in_s, error, error_size);
@@ -147,9 +153,9 @@ static bool fetch_token(struct program *program, char *error, size_t error_size)
  * and a 429 waited out (Retry-After) and retried, --max-retries times at most.
  * Returns the status; `reply` is malloc'd when it is not 0.
  */
-static long api_call(struct program *program, const char *method, const char *path,
-                     const char *form, const char *script, char **reply, char *error,
-                     size_t error_size)
+static long api_call(struct program *program, const char *kind, const char *method,
+                     const char *path, const char *form, const char *script, char **reply,
+                     char *error, size_t error_size)
 {
     char url[1024];
     snprintf(url, sizeof url, "%s%s", program->options->url, path);
@@ -159,9 +165,8 @@ static long api_call(struct program *program, const char *method, const char *pa
             !fetch_token(program, error, error_size))
             return 0;
         long retry_after_s = 0;
-        program->tally.requests[api_service_of(path)]++;
-        long status = perform(program, method, url, form, script, true, reply, &retry_after_s,
-                              error, error_size);
+        long status = perform(program, api_service_of(path), kind, method, url, form, script, true,
+                              reply, &retry_after_s, error, error_size);
         if (status == 429) {
             program->tally.rate_limited++;
             free(*reply);
@@ -202,7 +207,8 @@ static cJSON *wait_for_task(struct program *program, const char *task_id, char *
     snprintf(path, sizeof path, "/tasks?tasks=%s", task_id);
     for (;;) {
         char *reply = NULL;
-        long status = api_call(program, "GET", path, NULL, NULL, &reply, error, error_size);
+        long status =
+            api_call(program, "poll-task", "GET", path, NULL, NULL, &reply, error, error_size);
         char task_status[8];
         cJSON *data = NULL;
         bool read = status == 200 &&
@@ -230,11 +236,12 @@ static cJSON *wait_for_task(struct program *program, const char *task_id, char *
 }
 
 /* A call answered by a task (submit, squeue, acct): make it, wait for the task. */
-static cJSON *call_through_task(struct program *program, const char *method, const char *path,
-                                const char *script, char *error, size_t error_size)
+static cJSON *call_through_task(struct program *program, const char *kind, const char *method,
+                                const char *path, const char *script, char *error,
+                                size_t error_size)
 {
     char *reply = NULL;
-    long status = api_call(program, method, path, NULL, script, &reply, error, error_size);
+    long status = api_call(program, kind, method, path, NULL, script, &reply, error, error_size);
     char task_id[64];
     bool ok = (status == 200 || status == 201) &&
               firecrest_read_task_id(reply, task_id, sizeof task_id, error, error_size);
@@ -252,8 +259,9 @@ static bool run_job(struct program *program, long index, char *error, size_t err
     if (script == NULL)
         return false;
     firecrest_log(program->log, "%ld: Starting workflow", index);
-    cJSON *submitted =
-        call_through_task(program, "POST", "/compute/jobs/upload", script, error, error_size);
+    program->job = index;
+    cJSON *submitted = call_through_task(program, "submit", "POST", "/compute/jobs/upload", script,
+                                         error, error_size);
     free(script);
     const char *jobid = cJSON_GetStringValue(cJSON_GetObjectItem(submitted, "jobid"));
     const char *output_path = cJSON_GetStringValue(cJSON_GetObjectItem(submitted, "job_file_out"));
@@ -269,7 +277,8 @@ static bool run_job(struct program *program, long index, char *error, size_t err
     char path[1024];
     for (;;) {
         snprintf(path, sizeof path, "/compute/jobs?jobs=%s", jobid);
-        cJSON *queue = call_through_task(program, "GET", path, NULL, error, error_size);
+        cJSON *queue =
+            call_through_task(program, "poll-queue", "GET", path, NULL, error, error_size);
         if (queue == NULL) {
             cJSON_Delete(submitted);
             return false;
@@ -292,7 +301,7 @@ static bool run_job(struct program *program, long index, char *error, size_t err
         }
     }
     snprintf(path, sizeof path, "/compute/acct?jobs=%s", jobid);
-    cJSON *accounting = call_through_task(program, "GET", path, NULL, error, error_size);
+    cJSON *accounting = call_through_task(program, "acct", "GET", path, NULL, error, error_size);
     const char *final_state = firecrest_final_state(accounting, jobid);
     bool completed = final_state != NULL && strcmp(final_state, "COMPLETED") == 0;
     if (accounting != NULL && !completed)
@@ -304,7 +313,7 @@ static bool run_job(struct program *program, long index, char *error, size_t err
     snprintf(path, sizeof path, "/utilities/view?targetPath=%s", escaped);
     curl_free(escaped);
     char *reply = NULL;
-    long status = api_call(program, "GET", path, NULL, NULL, &reply, error, error_size);
+    long status = api_call(program, "output", "GET", path, NULL, NULL, &reply, error, error_size);
     cJSON *json = status == 200 ? cJSON_Parse(reply) : NULL;
     const char *output = cJSON_GetStringValue(cJSON_GetObjectItem(json, "output"));
     if (output != NULL)
@@ -341,10 +350,9 @@ int main(int argc, char **argv)
     struct program program = {.easy = curl_easy_init(),
                               .options = &options,
                               .deadline_at = monotonic_seconds() + options.deadline_s,
-                              .tally = {.client = "firecrest-sync",
-                                        .jobs = options.jobs,
-                                        .started_at = monotonic_seconds()},
+                              .job = -1,
                               .log = options.json ? stderr : stdout};
+    firecrest_tally_start(&program.tally, "firecrest-sync", &options);
     if (!fetch_token(&program, error, sizeof error)) {
         fprintf(stderr, "firecrest_sync: cannot get a token: %s\n", error);
         program.tally.failed = options.jobs;
