@@ -16,8 +16,10 @@ throughput_calls=${BENCH_CALLS:-20000}
 seconds_now() { date +%s.%N; }
 
 # Figures taken while other work loads the machine are slower than its own: say so.
+# The load is read once, before the bench adds its own (wrk alone keeps two cores busy).
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 note_if_busy() {
-    awk -v cores="$(nproc)" '{ if ($1 > cores) printf "(note: the machine is busy, load %.1f on %d cores: these figures may be slower than usual)\n", $1, cores }' /proc/loadavg
+    awk -v load="$load_before" -v cores="$(nproc)" 'BEGIN { if (load > cores / 2) printf "(note: the machine was busy before the bench began, load %.1f on %d cores: these figures may be slower than usual)\n", load, cores }'
 }
 
 # run_row LABEL N CLIENT ARGS...: a timed run, with the server's own view of it.
@@ -114,7 +116,7 @@ printf '%-44s %5s %8s %8s %6s %9s %5s %8s\n' "client" "jobs" "seconds" "compute"
 # stats_row LABEL JOBS SECONDS [-]: one row, the request counts from the server's /stats,
 # and the ratio to the bound for that many jobs (not for "-": the one-at-a-time client).
 stats_row() {
-    curl -s "$BASE_URL/stats" | sed 's/.*"firecrest"://; s/[{}",:]/ /g' | awk -v label="$1" -v jobs="$2" \
+    curl -s "$BASE_URL/stats" | sed 's/.*"firecrest"://; s/"rate_limits".*//; s/[{}",:]/ /g' | awk -v label="$1" -v jobs="$2" \
         -v s="$3" -v ms="$job_ms" -v no_bound="${4:-}" '{
         for (i = 1; i < NF; i++) v[$i] = $(i + 1)
         bound = jobs / 10 + (ms + 200) / 1000
