@@ -55,6 +55,7 @@ help:
 	@echo "  make exercises SOLUTIONS=1 check the teacher's solutions"
 	@echo "  make test                  the test suite, plain and under ASan+UBSan, and the exercises' checks"
 	@echo "  make bench                 the figures: timings, speed-ups, throughput next to wrk"
+	@echo "  make pictures              the lesson drawn: timelines, scaling, FirecREST (pictures/)"
 	@echo "  make                       build every program into bin/ (make SAN=1: with sanitizers, in bin/san/)"
 	@echo "  make deps                  install every Debian package the kit uses"
 	@echo "  make clean                 remove bin/ and build/"
