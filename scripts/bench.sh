@@ -128,6 +128,9 @@ stats_row() {
 firecrest_row() {
     label=$1 row_jobs=$2
     shift 2
+    # The server counts each user's requests per wall-clock second: a second apart, the
+    # last requests of the row before cannot count against this row's first ones.
+    sleep 1
     curl -s -X POST "$BASE_URL/stats/reset" >/dev/null
     seconds=$("$@" --jobs "$row_jobs" --url "$BASE_URL" --json 2>/dev/null | json_field seconds)
     case $1 in *firecrest_sync) no_bound=- ;; *) no_bound= ;; esac
@@ -162,6 +165,7 @@ async def main():
 asyncio.run(main())
 os.unlink(script.name)
 PYTHON
+    sleep 1 # a second apart from the row before, as in firecrest_row
     curl -s -X POST "$BASE_URL/stats/reset" >/dev/null
     seconds=$(env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY PYTHONPATH="$PYFIRECREST_DIR" \
               "${PYFIRECREST_PYTHON:-python3}" "$workflow" "$BASE_URL" "$jobs" "$spacing" 1 2>/dev/null | json_field seconds)
