@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
 enum { MAX_FAILURE_LINES = 20 };
@@ -32,11 +31,7 @@ void tally_start(struct run_tally *tally, const char *client, const char *progra
     atomic_init(&tally->failed, 0);
     call_trace_init(&tally->trace, tally->started_at, false);
     pthread_mutex_init(&tally->stderr_lock, NULL);
-    pthread_condattr_t monotonic;
-    pthread_condattr_init(&monotonic);
-    pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
-    pthread_cond_init(&tally->progress_wake, &monotonic);
-    pthread_condattr_destroy(&monotonic);
+    monotonic_cond_init(&tally->progress_wake);
     if (tally->progress_wanted &&
         pthread_create(&tally->progress_thread, NULL, redraw_progress_until_stopped, tally) != 0)
         tally->progress_wanted = false; /* no bar, the run goes on */
@@ -74,13 +69,7 @@ static void *redraw_progress_until_stopped(void *tally_ptr)
     struct run_tally *tally = tally_ptr;
     pthread_mutex_lock(&tally->stderr_lock);
     while (!tally->progress_stopping) {
-        struct timespec next;
-        clock_gettime(CLOCK_MONOTONIC, &next);
-        next.tv_nsec += PROGRESS_EVERY_MS * 1000000L;
-        if (next.tv_nsec >= 1000000000L) {
-            next.tv_sec++;
-            next.tv_nsec -= 1000000000L;
-        }
+        struct timespec next = monotonic_deadline(PROGRESS_EVERY_MS);
         /* Sleeps a tenth of a second, or until tally_finish wakes it to stop. */
         pthread_cond_timedwait(&tally->progress_wake, &tally->stderr_lock, &next);
         if (!tally->progress_stopping)
@@ -101,7 +90,7 @@ void tally_call_started(struct run_tally *tally, long index)
 }
 
 /* When call `index` started, in seconds since the run began (-1: not known). */
-static double started_at(const struct run_tally *tally, long index)
+static double call_started_at(const struct run_tally *tally, long index)
 {
     if (index < 0 || index >= tally->trace.count)
         return -1;
@@ -115,7 +104,7 @@ void tally_ok(struct run_tally *tally, long index)
     if (tally->tracing)
         call_trace_ended(&tally->trace, index, now, 200, true, NULL);
     if (tally->options->verbose) {
-        double started = started_at(tally, index);
+        double started = call_started_at(tally, index);
         if (started >= 0)
             fprintf(stderr, "call %ld: started at %.3f s, ok in %.3f s\n", index + 1, started,
                     now - tally->started_at - started);

@@ -41,11 +41,7 @@ bool say_hi_init(struct say_hi_service *service, long default_delay_ms, long wor
     stats_init(&service->stats);
     pthread_mutex_init(&service->running_lock, NULL);
     /* Time the wait on the monotonic clock: a wall-clock jump must not stretch it. */
-    pthread_condattr_t attributes;
-    pthread_condattr_init(&attributes);
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    pthread_cond_init(&service->all_answered, &attributes);
-    pthread_condattr_destroy(&attributes);
+    monotonic_cond_init(&service->all_answered);
     return true;
 }
 
@@ -68,9 +64,7 @@ void say_hi_shut_down(struct say_hi_service *service)
     if (write(service->shutdown_event, &one, sizeof one) != sizeof one)
         perror("server: waking the sleeping calls");
 
-    struct timespec give_up;
-    clock_gettime(CLOCK_MONOTONIC, &give_up);
-    give_up.tv_sec += SHUTDOWN_GRACE_SECONDS;
+    struct timespec give_up = monotonic_deadline(SHUTDOWN_GRACE_SECONDS * 1000L);
     pthread_mutex_lock(&service->running_lock);
     int waited = 0;
     while (service->handlers_running > 0 && waited != ETIMEDOUT)

@@ -246,13 +246,7 @@ static void *run_scheduler(void *firecrest_ptr)
         firecrest_storage_advance(firecrest);
         pthread_mutex_unlock(&firecrest->state_lock);
 
-        struct timespec wake;
-        clock_gettime(CLOCK_MONOTONIC, &wake);
-        wake.tv_nsec += SCHEDULER_TICK_MS * 1000000L;
-        if (wake.tv_nsec >= 1000000000L) {
-            wake.tv_sec++;
-            wake.tv_nsec -= 1000000000L;
-        }
+        struct timespec wake = monotonic_deadline(SCHEDULER_TICK_MS);
         pthread_mutex_lock(&firecrest->scheduler_lock);
         if (!firecrest->stopping)
             pthread_cond_timedwait(&firecrest->scheduler_wake, &firecrest->scheduler_lock, &wake);
@@ -264,11 +258,7 @@ static void *run_scheduler(void *firecrest_ptr)
 bool firecrest_scheduler_start(struct firecrest *firecrest)
 {
     pthread_mutex_init(&firecrest->scheduler_lock, NULL);
-    pthread_condattr_t attributes;
-    pthread_condattr_init(&attributes);
-    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
-    pthread_cond_init(&firecrest->scheduler_wake, &attributes);
-    pthread_condattr_destroy(&attributes);
+    monotonic_cond_init(&firecrest->scheduler_wake);
     return pthread_create(&firecrest->scheduler, NULL, run_scheduler, firecrest) == 0;
 }
 
