@@ -9,12 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 . scripts/server.sh
 
-delay_ms=${1:-200}
-case "$delay_ms" in
-    ''|*[!0-9]*)
-        echo "demo: DELAY is how long each call waits, in whole milliseconds (make demo DELAY=500), not '$delay_ms'" >&2
-        exit 2 ;;
-esac
+read_delay_ms demo "${1:-}"
 
 trap stop_server EXIT INT TERM
 start_server --delay-ms "$delay_ms"

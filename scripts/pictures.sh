@@ -12,12 +12,7 @@ set -eu
 cd "$(dirname "$0")/.."
 . scripts/server.sh
 
-delay_ms=${1:-200}
-case "$delay_ms" in
-    ''|*[!0-9]*)
-        echo "pictures: DELAY is how long each call waits, in whole milliseconds (make pictures DELAY=500), not '$delay_ms'" >&2
-        exit 2 ;;
-esac
+read_delay_ms pictures "${1:-}"
 out=pictures
 data=$out/data
 mkdir -p "$data"

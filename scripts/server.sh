@@ -1,4 +1,5 @@
-# server.sh - start and stop a kit server from a script (sourced by demo.sh, bench.sh).
+# server.sh - start and stop a kit server from a script (sourced by demo.sh, bench.sh,
+# pictures.sh).
 #
 # The server prints one line when ready, "listening on http://127.0.0.1:PORT".
 # We read it through a FIFO: `read` blocks until the line is there, so there is
@@ -31,4 +32,15 @@ stop_server() {
 # json_field NAME: the number NAME in the one-line JSON object on stdin.
 json_field() {
     sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p"
+}
+
+# read_delay_ms TARGET VALUE: sets delay_ms to VALUE (200 when empty) if it is whole
+# milliseconds; otherwise says so in the form `make TARGET DELAY=...` and exits 2.
+read_delay_ms() {
+    delay_ms=${2:-200}
+    case "$delay_ms" in
+        *[!0-9]*)
+            echo "$1: DELAY is how long each call waits, in whole milliseconds (make $1 DELAY=500), not '$delay_ms'" >&2
+            exit 2 ;;
+    esac
 }
