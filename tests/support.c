@@ -345,3 +345,70 @@ double json_number(const cJSON *object, const char *field)
     cr_assert(cJSON_IsNumber(item), "JSON field \"%s\" is missing or not a number", field);
     return item->valuedouble;
 }
+
+/* Copy the CSV field at `at` (quoted or not; "" in quotes is one quote) into `field`;
+ * returns where the next field starts, or NULL after the line's last one. */
+static const char *csv_field(const char *at, char *field, size_t size)
+{
+    size_t length = 0;
+    bool quoted = *at == '"';
+    if (quoted)
+        at++;
+    while (*at != '\0' && *at != '\n' && (quoted ? !(*at == '"' && at[1] != '"') : *at != ',')) {
+        if (quoted && *at == '"')
+            at++; /* the first of two quotes */
+        if (length + 1 < size)
+            field[length++] = *at;
+        at++;
+    }
+    if (quoted && *at == '"')
+        at++;
+    field[length] = '\0';
+    return *at == ',' ? at + 1 : NULL;
+}
+
+/* A number that fills its whole field. */
+static double csv_number(const char *field, const char *line)
+{
+    char *end;
+    double value = strtod(field, &end);
+    cr_assert(field[0] != '\0' && *end == '\0', "a bad trace line: %s", line);
+    return value;
+}
+
+struct traced_call *read_trace(const char *path, bool with_jobs, long *rows)
+{
+    FILE *file = fopen(path, "r");
+    cr_assert(file != NULL, "no trace written to %s", path);
+    char line[512];
+    cr_assert(fgets(line, sizeof line, file) != NULL, "the trace is empty");
+    cr_assert_str_eq(line, with_jobs ? "call,start_ms,end_ms,status,result,job,service,kind\n"
+                                     : "call,start_ms,end_ms,status,result\n");
+    enum { MOST_ROWS = 5000 };
+    struct traced_call *calls = calloc(MOST_ROWS, sizeof *calls);
+    cr_assert(calls != NULL);
+    long count = 0;
+    while (count < MOST_ROWS && fgets(line, sizeof line, file) != NULL) {
+        char fields[8][128];
+        int found = 0;
+        for (const char *at = line; at != NULL && found < 8; found++)
+            at = csv_field(at, fields[found], sizeof fields[found]);
+        cr_assert_eq(found, with_jobs ? 8 : 5, "a bad trace line: %s", line);
+        struct traced_call *call = &calls[count++];
+        call->call = (long)csv_number(fields[0], line);
+        call->start_ms = csv_number(fields[1], line);
+        call->end_ms = fields[2][0] == '\0' ? -1 : csv_number(fields[2], line); /* never ended */
+        call->status = (long)csv_number(fields[3], line);
+        snprintf(call->result, sizeof call->result, "%s", fields[4]);
+        call->job = -1;
+        if (with_jobs) {
+            if (fields[5][0] != '\0')
+                call->job = (long)csv_number(fields[5], line);
+            snprintf(call->service, sizeof call->service, "%.15s", fields[6]);
+            snprintf(call->kind, sizeof call->kind, "%.15s", fields[7]);
+        }
+    }
+    fclose(file);
+    *rows = count;
+    return calls;
+}

@@ -66,6 +66,21 @@ char *http_request(const char *method, const char *url, long *status);
 /* GET base_url + "/stats", parsed. Caller cJSON_Delete()s it. */
 cJSON *server_stats(const struct server_process *server);
 
+/* One line of a client's --trace CSV (written by common/call_trace.c). */
+struct traced_call {
+    long call;
+    double start_ms, end_ms; /* end_ms < 0: never ended */
+    long status;
+    char result[128];
+    long job; /* FirecREST clients: the job's index, -1 for none (a token, a merged poll) */
+    char service[16], kind[16];
+};
+
+/* Read a --trace CSV, failing the test unless its header is the say-hi clients' one
+ * (or, with `with_jobs`, the FirecREST clients' one, with job, service and kind) and
+ * every line has its fields. Returns the rows (count in *rows), malloc'd. */
+struct traced_call *read_trace(const char *path, bool with_jobs, long *rows);
+
 /* A number field of a JSON object, failing the test when it is missing. */
 double json_number(const cJSON *object, const char *field);
 

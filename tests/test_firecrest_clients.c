@@ -329,51 +329,7 @@ Test(firecrest_clients, async_reports_a_failing_job_and_survives_token_expiry)
 
 /* --- --trace FILE: one CSV line per HTTP request ------------------------------------- */
 
-struct traced_request {
-    double start_ms, end_ms;
-    long status;
-    char result[128];
-    long job; /* -1: no single job (a token, a merged poll) */
-    char service[16], kind[16];
-};
-
-/* Read a FirecREST client's --trace CSV: checks the header and that every line has
- * its eight fields; returns the rows (count in *rows), malloc'd. */
-static struct traced_request *read_request_trace(const char *path, long *rows)
-{
-    FILE *file = fopen(path, "r");
-    cr_assert(file != NULL, "no trace written to %s", path);
-    char line[512];
-    cr_assert(fgets(line, sizeof line, file) != NULL, "the trace is empty");
-    cr_assert_str_eq(line, "call,start_ms,end_ms,status,result,job,service,kind\n");
-    enum { MOST_ROWS = 5000 };
-    struct traced_request *requests = calloc(MOST_ROWS, sizeof *requests);
-    cr_assert(requests != NULL);
-    long count = 0;
-    while (count < MOST_ROWS && fgets(line, sizeof line, file) != NULL) {
-        struct traced_request *request = &requests[count];
-        long call;
-        int used = 0;
-        int fields = sscanf(line, "%ld,%lf,%lf,%ld,\"%127[^\"]\",%n", &call, &request->start_ms,
-                            &request->end_ms, &request->status, request->result, &used);
-        cr_assert(fields == 5 && used > 0, "a bad trace line: %s", line);
-        const char *rest = line + used;
-        request->job = -1;
-        if (*rest != ',') { /* the job's index, or nothing */
-            request->job = strtol(rest, NULL, 10);
-            rest = strchr(rest, ',');
-            cr_assert(rest != NULL, "a bad trace line: %s", line);
-        }
-        cr_assert_eq(sscanf(rest, ",%15[^,],%15[^\n]", request->service, request->kind), 2,
-                     "a bad trace line: %s", line);
-        count++;
-    }
-    fclose(file);
-    *rows = count;
-    return requests;
-}
-
-static long rows_of(const struct traced_request *requests, long rows, const char *service,
+static long rows_of(const struct traced_call *requests, long rows, const char *service,
                     const char *kind)
 {
     long count = 0;
@@ -393,14 +349,14 @@ Test(firecrest_clients, async_traces_every_request_with_its_job_and_kind, .timeo
         run_async(&server, (const char *const[]){"--jobs", "10", "--trace", path, NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     long rows;
-    struct traced_request *requests = read_request_trace(path, &rows);
+    struct traced_call *requests = read_trace(path, true, &rows);
     unlink(path);
     cr_assert_geq(rows_of(requests, rows, "auth", "token"), 1);
     cr_assert_eq(rows_of(requests, rows, "compute", "submit"), 10);
     cr_assert_eq(rows_of(requests, rows, "utilities", "output"), 10);
     bool submitted[10] = {0}, read[10] = {0};
     for (long i = 0; i < rows; i++) {
-        const struct traced_request *request = &requests[i];
+        const struct traced_call *request = &requests[i];
         cr_assert_geq(request->end_ms, request->start_ms, "request %ld ends before it starts", i);
         cr_assert_str_eq(request->result, "ok", "request %ld", i);
         bool submit = strcmp(request->kind, "submit") == 0;
@@ -437,7 +393,7 @@ Test(firecrest_clients, sync_traces_requests_one_after_another)
         run_workflow(&server, (const char *const[]){"--jobs", "2", "--trace", path, NULL}, &result);
     cr_assert_eq(result.exit_code, 0, "stderr: %s", result.err);
     long rows;
-    struct traced_request *requests = read_request_trace(path, &rows);
+    struct traced_call *requests = read_trace(path, true, &rows);
     unlink(path);
     cr_assert_eq(rows_of(requests, rows, "compute", "submit"), 2);
     cr_assert_eq(rows_of(requests, rows, "utilities", "output"), 2);

@@ -16,45 +16,6 @@
 
 TestSuite(trace, .timeout = 60);
 
-struct traced_call {
-    long call;
-    double start_ms, end_ms; /* end_ms < 0: never ended */
-    long status;
-    char result[128];
-};
-
-/* Read a --trace CSV: checks the header, returns the rows (count in *rows). */
-static struct traced_call *read_trace(const char *path, long *rows)
-{
-    FILE *file = fopen(path, "r");
-    cr_assert(file != NULL, "no trace written to %s", path);
-    char line[512];
-    cr_assert(fgets(line, sizeof line, file) != NULL, "the trace is empty");
-    cr_assert_str_eq(line, "call,start_ms,end_ms,status,result\n");
-    struct traced_call *calls = calloc(2000, sizeof *calls);
-    cr_assert(calls != NULL);
-    long count = 0;
-    while (count < 2000 && fgets(line, sizeof line, file) != NULL) {
-        struct traced_call *call = &calls[count];
-        char end[32] = "";
-        int fields = sscanf(line, "%ld,%lf,%31[^,],%ld,\"%127[^\"]\"", &call->call, &call->start_ms,
-                            end, &call->status, call->result);
-        if (fields < 5) { /* no end: the field is empty */
-            end[0] = '\0';
-            fields = sscanf(line, "%ld,%lf,,%ld,\"%127[^\"]\"", &call->call, &call->start_ms,
-                            &call->status, call->result);
-            cr_assert_eq(fields, 4, "a bad trace line: %s", line);
-            call->end_ms = -1;
-        } else {
-            call->end_ms = atof(end);
-        }
-        count++;
-    }
-    fclose(file);
-    *rows = count;
-    return calls;
-}
-
 static void trace_path(char *path, size_t size, const char *name)
 {
     snprintf(path, size, "/tmp/evloop-trace-%d-%s.csv", (int)getpid(), name);
@@ -82,7 +43,7 @@ Test(trace, the_sync_clients_calls_stand_one_after_another)
     trace_path(path, sizeof path, "sync");
     run_traced(&server, "client_sync", "5", path);
     long rows;
-    struct traced_call *calls = read_trace(path, &rows);
+    struct traced_call *calls = read_trace(path, false, &rows);
     cr_assert_eq(rows, 5);
     for (long i = 0; i < rows; i++) {
         cr_assert_eq(calls[i].call, i + 1);
@@ -107,7 +68,7 @@ static void assert_calls_stack_up(const char *program)
     trace_path(path, sizeof path, program);
     run_traced(&server, program, "30", path);
     long rows;
-    struct traced_call *calls = read_trace(path, &rows);
+    struct traced_call *calls = read_trace(path, false, &rows);
     cr_assert_eq(rows, 30);
     double first_end = calls[0].end_ms, last_start = 0;
     for (long i = 0; i < rows; i++) {
@@ -217,7 +178,7 @@ static void assert_ctrl_c_gives_a_partial_summary(const char *program, const cha
     cr_assert_eq(json_number(summary, "requests"), number);
     cr_assert_lt(json_number(summary, "ok"), number, "%s: it did not stop", program);
     long rows;
-    struct traced_call *calls = read_trace(path, &rows);
+    struct traced_call *calls = read_trace(path, false, &rows);
     cr_assert_geq(rows, 1, "%s: the trace is written after Ctrl-C too", program);
     cr_assert_str_eq(calls[rows - 1].result, "never ended");
     free(calls);
