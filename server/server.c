@@ -281,23 +281,19 @@ static struct mg_context *start_stats_port(struct say_hi_service *say_hi, long p
     char listening_ports[32], threads[16];
     snprintf(listening_ports, sizeof listening_ports, "127.0.0.1:%ld", port);
     snprintf(threads, sizeof threads, "%d", STATS_THREADS);
+    /* One option and its value per line: */
+    /* clang-format off */
     const char *civetweb_options[] = {
-        "listening_ports",
-        listening_ports,
-        "num_threads",
-        threads,
-        "enable_keep_alive",
-        "yes",
-        "keep_alive_timeout_ms",
-        "500",
-        "request_timeout_ms",
-        "500",
-        "decode_url",
-        "no",
-        "tcp_nodelay",
-        "1",
+        "listening_ports", listening_ports,
+        "num_threads", threads,
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", "500",
+        "request_timeout_ms", "500",
+        "decode_url", "no",
+        "tcp_nodelay", "1",
         NULL,
     };
+    /* clang-format on */
     struct mg_callbacks callbacks = {.log_message = on_civetweb_message};
     struct mg_context *context =
         start_civetweb(&callbacks, civetweb_options, "the stats port", port);
@@ -350,42 +346,36 @@ int main(int argc, char **argv)
     char listening_ports[32], threads[16];
     snprintf(listening_ports, sizeof listening_ports, "127.0.0.1:%ld", options.port);
     snprintf(threads, sizeof threads, "%ld", options.threads);
+    /* One option and its value per line: */
+    /* clang-format off */
     const char *civetweb_options[] = {
-        "listening_ports",
-        listening_ports,
-        "num_threads",
-        threads,
+        "listening_ports", listening_ports,
+        "num_threads", threads,
         /* 1000 clients connecting at once: a short kernel backlog would drop SYNs
          * and make clients retry a second later, ruining the measurement. */
-        "listen_backlog",
-        "4096",
-        "connection_queue",
-        "4096",
+        "listen_backlog", "4096",
+        "connection_queue", "4096",
         /* Keep-alive: a client may send its next call on the same connection,
          * sparing a TCP handshake per call. An idle connection keeps its worker
          * thread meanwhile; workers.h says what we do when threads run short. */
-        "enable_keep_alive",
-        "yes",
-        "keep_alive_timeout_ms",
-        KEEP_ALIVE_TIMEOUT_MS,
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", KEEP_ALIVE_TIMEOUT_MS,
         /* A connection that has not sent its whole request head within this time
          * is closed: otherwise (civetweb's default is 30 s) a thousand sockets that
          * send nothing hold every worker, and everyone else waits. See README. */
-        "request_timeout_ms",
-        REQUEST_TIMEOUT_MS,
+        "request_timeout_ms", REQUEST_TIMEOUT_MS,
         /* Paths reach the handlers as the client sent them, %-encoded: a decoded
          * "/say-hi%00.json" would be "/say-hi" to a C string, and a decoded %0d%0a
          * would reach the log. Handlers decode what they need, and check it. */
-        "decode_url",
-        "no",
+        "decode_url", "no",
         /* civetweb sends a reply in several small writes (the status line, each
          * header, the body). Without TCP_NODELAY, Nagle's algorithm holds all but
          * the first back until the client's delayed ACK (~40 ms): a keep-alive
          * client would see every call take 40 ms longer. */
-        "tcp_nodelay",
-        "1",
+        "tcp_nodelay", "1",
         NULL,
     };
+    /* clang-format on */
     struct mg_callbacks callbacks = {.log_message = on_civetweb_message};
     workers_track(&callbacks, options.threads);
     if (!options.quiet)
